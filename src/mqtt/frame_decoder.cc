@@ -1,0 +1,97 @@
+#include "mqtt/frame_decoder.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/check.h"
+#include "mqtt/packet_decoder.h"
+#include "mqtt/wire_format.h"
+
+namespace cairn::mqtt {
+namespace {
+
+// A connection's buffer starts small (an idle connection should cost little)
+// and grows to the largest packet seen, up to the maximum packet size.
+constexpr std::size_t kInitialCapacity = 256;
+// Past this, an emptied buffer is released rather than kept for the next
+// packet: one large packet must not pin its size for the connection's life.
+constexpr std::size_t kRetainedCapacity = 64 * 1024;
+
+}  // namespace
+
+FrameDecoder::FrameDecoder(ProtocolVersion version, std::uint32_t max_packet_size)
+    : version_(version), max_packet_size_(max_packet_size) {}
+
+std::span<std::uint8_t> FrameDecoder::prepare(std::size_t min_bytes) {
+  if (begin_ == end_) begin_ = end_ = 0;
+  const std::size_t wanted = std::max({min_bytes, next_packet_size_ > buffered()
+                                                      ? next_packet_size_ - buffered()
+                                                      : std::size_t{0}});
+  if (buffer_.size() - end_ < wanted) {
+    // Move the unread bytes to the front before growing, so the buffer never
+    // holds more than one packet's worth of decoded bytes.
+    if (begin_ > 0) {
+      std::memmove(buffer_.data(), buffer_.data() + begin_, buffered());
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    if (buffer_.size() - end_ < wanted) {
+      buffer_.resize(std::max({end_ + wanted, buffer_.size() * 2, kInitialCapacity}));
+    }
+  }
+  return {buffer_.data() + end_, buffer_.size() - end_};
+}
+
+void FrameDecoder::commit(std::size_t bytes) {
+  CAIRN_CHECK(bytes <= buffer_.size() - end_, "commit past the prepared space");
+  end_ += bytes;
+}
+
+void FrameDecoder::feed(std::span<const std::uint8_t> bytes) {
+  if (bytes.empty()) return;
+  std::span<std::uint8_t> space = prepare(bytes.size());
+  std::memcpy(space.data(), bytes.data(), bytes.size());
+  commit(bytes.size());
+}
+
+DecodeResult FrameDecoder::next() {
+  if (failed_) return *failed_;
+  const std::size_t available = buffered();
+  if (available == 0) return NeedMore{};
+  const std::uint8_t* const start = buffer_.data() + begin_;
+  if (auto error = check_fixed_header(start[0], version_)) {
+    failed_ = *error;
+    return *failed_;
+  }
+  const wire::Varint length = wire::decode_varint(start + 1, available - 1);
+  if (length.status == wire::VarintStatus::kNeedMore) return NeedMore{};
+  if (length.status == wire::VarintStatus::kMalformed) {
+    failed_ = DecodeError{ReasonCode::kMalformedPacket, "malformed remaining length"};
+    return *failed_;
+  }
+  const std::size_t total = 1 + length.length + std::size_t{length.value};
+  if (total > max_packet_size_) {
+    failed_ = DecodeError{ReasonCode::kPacketTooLarge, "packet larger than the maximum size"};
+    return *failed_;
+  }
+  if (available < total) {
+    next_packet_size_ = total;
+    return NeedMore{};
+  }
+  next_packet_size_ = 0;
+  auto decoded = decode_packet(start[0], {start + 1 + length.length, length.value}, version_);
+  begin_ += total;
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    if (buffer_.size() > kRetainedCapacity) std::vector<std::uint8_t>().swap(buffer_);
+  }
+  if (auto* error = std::get_if<DecodeError>(&decoded)) {
+    failed_ = *error;
+    return *failed_;
+  }
+  Packet& packet = std::get<Packet>(decoded);
+  if (const auto* connect = std::get_if<Connect>(&packet)) version_ = connect->version;
+  return std::move(packet);
+}
+
+}  // namespace cairn::mqtt
