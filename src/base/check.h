@@ -9,8 +9,8 @@ namespace cairn::base {
 [[noreturn]] void check_failed(const char* expr, const char* msg, const char* file, int line);
 }  // namespace cairn::base
 
-#define CAIRN_CHECK(cond, msg)                                          \
-  do {                                                                  \
-    if (!(cond)) [[unlikely]]                                           \
-      ::cairn::base::check_failed(#cond, (msg), __FILE__, __LINE__);    \
+#define CAIRN_CHECK(cond, msg)                                       \
+  do {                                                               \
+    if (!(cond)) [[unlikely]]                                        \
+      ::cairn::base::check_failed(#cond, (msg), __FILE__, __LINE__); \
   } while (false)

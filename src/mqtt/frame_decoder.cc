@@ -24,9 +24,14 @@ FrameDecoder::FrameDecoder(ProtocolVersion version, std::uint32_t max_packet_siz
 
 std::span<std::uint8_t> FrameDecoder::prepare(std::size_t min_bytes) {
   if (begin_ == end_) begin_ = end_ = 0;
-  const std::size_t wanted = std::max({min_bytes, next_packet_size_ > buffered()
-                                                      ? next_packet_size_ - buffered()
-                                                      : std::size_t{0}});
+  // Room for the rest of a packet whose size is known, but never more than
+  // what has arrived so far again: memory grows with the bytes a peer really
+  // sends, not with the size its fixed header claims (a 7-byte header must
+  // not make us allocate and zero the maximum packet size).
+  const std::size_t rest_of_packet =
+      next_packet_size_ > buffered() ? next_packet_size_ - buffered() : std::size_t{0};
+  const std::size_t wanted =
+      std::max(min_bytes, std::min(rest_of_packet, std::max(buffered(), kInitialCapacity)));
   if (buffer_.size() - end_ < wanted) {
     // Move the unread bytes to the front before growing, so the buffer never
     // holds more than one packet's worth of decoded bytes.

@@ -56,8 +56,8 @@ class FrameDecoder {
 
  private:
   std::vector<std::uint8_t> buffer_;
-  std::size_t begin_ = 0;  // first byte not yet decoded
-  std::size_t end_ = 0;    // one past the last byte received
+  std::size_t begin_ = 0;             // first byte not yet decoded
+  std::size_t end_ = 0;               // one past the last byte received
   std::size_t next_packet_size_ = 0;  // size of the incomplete packet at begin_, once known
   ProtocolVersion version_;
   std::uint32_t max_packet_size_;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model/qos.h"
+#include "model/subscription.h"
 #include "mqtt/packet_type.h"
 #include "mqtt/property.h"
 #include "mqtt/protocol_version.h"
@@ -57,7 +58,7 @@ struct Publish {
   bool dup = false;
   QoS qos = QoS::kAtMostOnce;
   bool retain = false;
-  std::string topic;  // empty in MQTT 5 when a Topic Alias stands for it
+  std::string topic;            // empty in MQTT 5 when a Topic Alias stands for it
   std::uint16_t packet_id = 0;  // present only for QoS 1 and 2
   Properties properties;
   std::string payload;
@@ -78,20 +79,9 @@ using Pubrec = PublishResponse<PacketType::kPubrec>;
 using Pubrel = PublishResponse<PacketType::kPubrel>;
 using Pubcomp = PublishResponse<PacketType::kPubcomp>;
 
-enum class RetainHandling : std::uint8_t {
-  kSendOnSubscribe = 0,
-  kSendOnNewSubscribe = 1,
-  kDoNotSend = 2,
-};
-
 // The Subscription Options byte ([MQTT-3.8.3.1]); 3.x carries only max_qos.
-struct SubscriptionOptions {
-  QoS max_qos = QoS::kAtMostOnce;
-  bool no_local = false;
-  bool retain_as_published = false;
-  RetainHandling retain_handling = RetainHandling::kSendOnSubscribe;
-  bool operator==(const SubscriptionOptions&) const = default;
-};
+using model::RetainHandling;
+using model::SubscriptionOptions;
 
 struct TopicSubscription {
   std::string filter;

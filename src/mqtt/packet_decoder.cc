@@ -25,7 +25,8 @@ Result finish(Reader& r, P&& packet) {
 
 std::uint16_t packet_id(Reader& r) {
   const std::uint16_t id = r.u16();
-  if (r.ok() && id == 0) r.fail(ReasonCode::kProtocolError, "packet identifier 0");  // [MQTT-2.2.1-3]
+  if (r.ok() && id == 0)
+    r.fail(ReasonCode::kProtocolError, "packet identifier 0");  // [MQTT-2.2.1-3]
   return id;
 }
 
@@ -100,7 +101,8 @@ Result decode_connack(Reader& r, ProtocolVersion v) {
   if (!r.ok()) return r.error();
   // MQTT 3.1 has no acknowledge flags: the byte is reserved and not used.
   if (v != ProtocolVersion::kV31) {
-    if (flags & 0xFE) return DecodeError{ReasonCode::kMalformedPacket, "CONNACK reserved flags set"};
+    if (flags & 0xFE)
+      return DecodeError{ReasonCode::kMalformedPacket, "CONNACK reserved flags set"};
     c.session_present = flags & 0x01;
   }
   if (is_v5(v)) {
@@ -198,11 +200,10 @@ Result decode_sub_response(Reader& r, ProtocolVersion v) {
   if (is_v5(v)) read_properties(r, in(P::kType), p.properties);
   while (r.ok() && !r.at_end()) {
     const auto code = static_cast<ReasonCode>(r.u8());
-    const bool known = is_v5(v) ? is_reason_code_allowed(P::kType, code)
-                                : code == ReasonCode::kGrantedQoS0 ||
-                                      code == ReasonCode::kGrantedQoS1 ||
-                                      code == ReasonCode::kGrantedQoS2 ||
-                                      code == ReasonCode::kUnspecifiedError;
+    const bool known =
+        is_v5(v) ? is_reason_code_allowed(P::kType, code)
+                 : code == ReasonCode::kGrantedQoS0 || code == ReasonCode::kGrantedQoS1 ||
+                       code == ReasonCode::kGrantedQoS2 || code == ReasonCode::kUnspecifiedError;
     if (!known) return DecodeError{ReasonCode::kProtocolError, "reason code not defined here"};
     p.reason_codes.push_back(code);
   }
@@ -260,21 +261,36 @@ std::variant<Packet, DecodeError> decode_packet(std::uint8_t first_byte,
   if (auto error = check_fixed_header(first_byte, version)) return *error;
   Reader r(body);
   switch (static_cast<PacketType>(first_byte >> 4)) {
-    case PacketType::kConnect: return decode_connect(r);
-    case PacketType::kConnack: return decode_connack(r, version);
-    case PacketType::kPublish: return decode_publish(first_byte & 0x0F, r, version);
-    case PacketType::kPuback: return decode_publish_response<Puback>(r, version);
-    case PacketType::kPubrec: return decode_publish_response<Pubrec>(r, version);
-    case PacketType::kPubrel: return decode_publish_response<Pubrel>(r, version);
-    case PacketType::kPubcomp: return decode_publish_response<Pubcomp>(r, version);
-    case PacketType::kSubscribe: return decode_subscribe(r, version);
-    case PacketType::kSuback: return decode_sub_response<Suback>(r, version);
-    case PacketType::kUnsubscribe: return decode_unsubscribe(r, version);
-    case PacketType::kUnsuback: return decode_sub_response<Unsuback>(r, version);
-    case PacketType::kPingreq: return finish(r, Pingreq{});
-    case PacketType::kPingresp: return finish(r, Pingresp{});
-    case PacketType::kDisconnect: return decode_reason_and_properties<Disconnect>(r, version);
-    case PacketType::kAuth: return decode_reason_and_properties<Auth>(r, version);
+    case PacketType::kConnect:
+      return decode_connect(r);
+    case PacketType::kConnack:
+      return decode_connack(r, version);
+    case PacketType::kPublish:
+      return decode_publish(first_byte & 0x0F, r, version);
+    case PacketType::kPuback:
+      return decode_publish_response<Puback>(r, version);
+    case PacketType::kPubrec:
+      return decode_publish_response<Pubrec>(r, version);
+    case PacketType::kPubrel:
+      return decode_publish_response<Pubrel>(r, version);
+    case PacketType::kPubcomp:
+      return decode_publish_response<Pubcomp>(r, version);
+    case PacketType::kSubscribe:
+      return decode_subscribe(r, version);
+    case PacketType::kSuback:
+      return decode_sub_response<Suback>(r, version);
+    case PacketType::kUnsubscribe:
+      return decode_unsubscribe(r, version);
+    case PacketType::kUnsuback:
+      return decode_sub_response<Unsuback>(r, version);
+    case PacketType::kPingreq:
+      return finish(r, Pingreq{});
+    case PacketType::kPingresp:
+      return finish(r, Pingresp{});
+    case PacketType::kDisconnect:
+      return decode_reason_and_properties<Disconnect>(r, version);
+    case PacketType::kAuth:
+      return decode_reason_and_properties<Auth>(r, version);
   }
   return DecodeError{ReasonCode::kMalformedPacket, "unknown packet type"};
 }

@@ -178,9 +178,9 @@ void write_body(Writer& w, const Subscribe& p, ProtocolVersion v, const Sizes& s
     const SubscriptionOptions& o = sub.options;
     std::uint8_t options = u8(o.max_qos);
     if (is_v5(v)) {
-      options |= static_cast<std::uint8_t>((o.no_local ? 0x04 : 0) |
-                                           (o.retain_as_published ? 0x08 : 0) |
-                                           (static_cast<unsigned>(o.retain_handling) << 4));
+      options |=
+          static_cast<std::uint8_t>((o.no_local ? 0x04 : 0) | (o.retain_as_published ? 0x08 : 0) |
+                                    (static_cast<unsigned>(o.retain_handling) << 4));
     }
     w.u8(options);
   }

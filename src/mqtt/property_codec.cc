@@ -18,8 +18,10 @@ bool is_boolean(PropertyId id) {
     case PropertyId::kRetainAvailable:
     case PropertyId::kWildcardSubscriptionAvailable:
     case PropertyId::kSubscriptionIdentifierAvailable:
-    case PropertyId::kSharedSubscriptionAvailable: return true;
-    default: return false;
+    case PropertyId::kSharedSubscriptionAvailable:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -47,8 +49,7 @@ void read_value(Reader& r, const PropertyInfo&, PropertyScope, std::optional<std
   if (v) return r.fail(ReasonCode::kProtocolError, kDuplicate);
   v = r.u32();
 }
-void read_value(Reader& r, const PropertyInfo& info, PropertyScope,
-                std::optional<std::string>& v) {
+void read_value(Reader& r, const PropertyInfo& info, PropertyScope, std::optional<std::string>& v) {
   if (v) return r.fail(ReasonCode::kProtocolError, kDuplicate);
   v = info.type == PropertyType::kUtf8String ? r.utf8() : r.binary();
 }
@@ -138,9 +139,9 @@ void read_properties(Reader& r, PropertyScope scope, Properties& out) {
     std::optional<std::uint32_t> value;
     switch (info->id) {
 #define CAIRN_X(id_, enumerator, member, type_, name_, allowed_) \
-  case PropertyId::enumerator:                                  \
-    read_value(r, *info, scope, out.member);                    \
-    value = numeric(out.member);                                \
+  case PropertyId::enumerator:                                   \
+    read_value(r, *info, scope, out.member);                     \
+    value = numeric(out.member);                                 \
     break;
       CAIRN_MQTT_PROPERTIES(CAIRN_X)
 #undef CAIRN_X

@@ -42,8 +42,7 @@ constexpr std::array kTable{
     Entry{0x84, kConnack, "Unsupported Protocol Version"},
     Entry{0x85, kConnack, "Client Identifier not valid"},
     Entry{0x86, kConnack, "Bad User Name or Password"},
-    Entry{0x87, kConnack | kPuback | kPubrec | kSuback | kUnsuback | kDisconnect,
-          "Not authorized"},
+    Entry{0x87, kConnack | kPuback | kPubrec | kSuback | kUnsuback | kDisconnect, "Not authorized"},
     Entry{0x88, kConnack, "Server unavailable"},
     Entry{0x89, kConnack | kDisconnect, "Server busy"},
     Entry{0x8A, kConnack, "Banned"},
@@ -105,27 +104,41 @@ bool is_reason_code_allowed(PacketType type, ReasonCode code) noexcept {
 
 std::uint8_t to_v3_connack_code(ReasonCode code) noexcept {
   switch (code) {
-    case ReasonCode::kSuccess: return 0;
-    case ReasonCode::kUnsupportedProtocolVersion: return 1;
-    case ReasonCode::kClientIdentifierNotValid: return 2;
-    case ReasonCode::kServerUnavailable: return 3;
+    case ReasonCode::kSuccess:
+      return 0;
+    case ReasonCode::kUnsupportedProtocolVersion:
+      return 1;
+    case ReasonCode::kClientIdentifierNotValid:
+      return 2;
+    case ReasonCode::kServerUnavailable:
+      return 3;
     case ReasonCode::kBadUserNameOrPassword:
-    case ReasonCode::kBadAuthenticationMethod: return 4;
+    case ReasonCode::kBadAuthenticationMethod:
+      return 4;
     case ReasonCode::kNotAuthorized:
-    case ReasonCode::kBanned: return 5;
-    default: return 3;
+    case ReasonCode::kBanned:
+      return 5;
+    default:
+      return 3;
   }
 }
 
 std::optional<ReasonCode> from_v3_connack_code(std::uint8_t code) noexcept {
   switch (code) {
-    case 0: return ReasonCode::kSuccess;
-    case 1: return ReasonCode::kUnsupportedProtocolVersion;
-    case 2: return ReasonCode::kClientIdentifierNotValid;
-    case 3: return ReasonCode::kServerUnavailable;
-    case 4: return ReasonCode::kBadUserNameOrPassword;
-    case 5: return ReasonCode::kNotAuthorized;
-    default: return std::nullopt;
+    case 0:
+      return ReasonCode::kSuccess;
+    case 1:
+      return ReasonCode::kUnsupportedProtocolVersion;
+    case 2:
+      return ReasonCode::kClientIdentifierNotValid;
+    case 3:
+      return ReasonCode::kServerUnavailable;
+    case 4:
+      return ReasonCode::kBadUserNameOrPassword;
+    case 5:
+      return ReasonCode::kNotAuthorized;
+    default:
+      return std::nullopt;
   }
 }
 

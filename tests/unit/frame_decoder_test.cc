@@ -141,6 +141,36 @@ TEST(FrameDecoder, FeedAndPrepareMix) {
 
 // ---- The version switch after CONNECT ----
 
+TEST(FrameDecoder, BufferGrowsWithTheBytesReceivedNotTheSizeClaimed) {
+  // A fixed header claiming a 200 MB PUBLISH, then one byte of body: the space
+  // offered for the rest stays proportional to what arrived, so a peer cannot
+  // make the broker allocate the claimed size with a few bytes.
+  FrameDecoder decoder(ProtocolVersion::kV311, kMaxPossiblePacketSize);
+  decoder.feed(Bytes{0x30, 0x80, 0x84, 0xAF, 0x5F, 0x00});  // RL 200,000,000 + 1 byte
+  EXPECT_EQ(describe(decoder.next()), "NeedMore");
+  EXPECT_LE(decoder.prepare(1).size(), std::size_t{64 * 1024});
+  // Growing as bytes arrive still completes a large packet.
+  FrameDecoder whole(ProtocolVersion::kV311, kMaxPossiblePacketSize);
+  Publish big;
+  big.topic = "t";
+  big.payload.assign(300'000, 'x');
+  std::vector<std::uint8_t> bytes;
+  encode_packet(big, ProtocolVersion::kV311, bytes);
+  std::size_t offset = 0;
+  DecodeResult result = NeedMore{};
+  while (offset < bytes.size()) {
+    std::span<std::uint8_t> space = whole.prepare(1);
+    EXPECT_LE(space.size(), std::max<std::size_t>(2 * offset, 64 * 1024));
+    const std::size_t n = std::min(space.size(), bytes.size() - offset);
+    std::memcpy(space.data(), bytes.data() + offset, n);
+    whole.commit(n);
+    offset += n;
+    result = whole.next();
+  }
+  ASSERT_EQ(describe(result), "Packet PUBLISH");
+  EXPECT_EQ(std::get<Publish>(std::get<Packet>(result)).payload.size(), 300'000u);
+}
+
 TEST(FrameDecoder, V311DecoderSwitchesToV5AfterAV5Connect) {
   FrameDecoder decoder(kV311);
   decoder.feed(Bytes{

@@ -1,0 +1,106 @@
+#include "app/broker_app.h"
+
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "config/listen_address.h"
+
+namespace cairn::app {
+namespace {
+
+namespace asio = boost::asio;
+
+session::SessionLimits session_limits(const config::Config& c) {
+  session::SessionLimits l;
+  l.receive_maximum = c.limits.receive_maximum;
+  l.maximum_packet_size = c.limits.max_packet_size;
+  l.topic_alias_maximum = c.limits.topic_alias_maximum;
+  l.max_keep_alive = c.limits.max_keep_alive;
+  l.max_session_expiry = c.limits.max_session_expiry_interval;
+  l.max_inflight = c.limits.max_inflight_messages;
+  l.max_queued = c.limits.max_queued_messages;
+  l.max_subscriptions = c.limits.max_subscriptions_per_client;
+  l.max_topic_length = c.limits.max_topic_length;
+  l.max_topic_levels = c.limits.max_topic_levels;
+  l.maximum_qos = static_cast<model::QoS>(c.features.maximum_qos);
+  l.retain_available = c.features.retain_available;
+  l.wildcard_subscription_available = c.features.wildcard_subscription_available;
+  l.subscription_identifiers_available = c.features.subscription_identifiers_available;
+  l.shared_subscription_available = c.features.shared_subscription_available;
+  return l;
+}
+
+asio::ip::tcp::endpoint resolve(asio::io_context& context, const std::string& listen) {
+  const auto parsed = config::parse_listen_address(listen);
+  const auto& address = std::get<config::ListenAddress>(parsed);  // validated at load
+  asio::ip::tcp::resolver resolver(context);
+  const auto results = resolver.resolve(address.host, std::to_string(address.port),
+                                        asio::ip::tcp::resolver::passive);
+  return results.begin()->endpoint();
+}
+
+}  // namespace
+
+BrokerApp::BrokerApp(const config::Config& config)
+    : config_(config),
+      broker_(store_, broker::BrokerSettings{config.limits.max_queued_messages}),
+      housekeeping_(main_),
+      threads_(config.io_threads) {
+  connection_settings_.limits = session_limits(config);
+  connection_settings_.connect_timeout = std::chrono::seconds(config.limits.connect_timeout);
+}
+
+BrokerApp::~BrokerApp() { shutdown(); }
+
+void BrokerApp::start() {
+  const asio::ip::tcp::endpoint endpoint = resolve(main_, config_.listen);
+  listener_ = std::make_unique<net::Listener>(main_, threads_, endpoint, broker_,
+                                              connection_settings_, config_.limits.max_connections);
+  threads_.start();
+  listener_->start();
+  arm_housekeeping();
+  spdlog::info("cairn listening on {}:{}", listener_->local_endpoint().address().to_string(),
+               listener_->local_endpoint().port());
+}
+
+void BrokerApp::arm_housekeeping() {
+  housekeeping_.expires_after(std::chrono::seconds(1));
+  housekeeping_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    broker_.tick(std::chrono::system_clock::now());
+    arm_housekeeping();
+  });
+}
+
+int BrokerApp::run_until_signal() {
+  asio::signal_set signals(main_, SIGINT, SIGTERM);
+  signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down", signal);
+    shutdown();
+  });
+  main_.run();
+  return 0;
+}
+
+void BrokerApp::shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  housekeeping_.cancel();
+  if (listener_) listener_->stop();
+  // Tell every client why, then give the connections a moment to flush.
+  broker_.kick_all(mqtt::ReasonCode::kServerShuttingDown);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (listener_ && listener_->stats().active.load() > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  store_.close();
+  threads_.stop_and_join();
+  main_.stop();
+}
+
+asio::ip::tcp::endpoint BrokerApp::mqtt_endpoint() const { return listener_->local_endpoint(); }
+
+}  // namespace cairn::app

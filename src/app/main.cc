@@ -1,0 +1,132 @@
+// cairn: the broker executable.
+//
+// Loads the configuration: built-in defaults, then the --config file, then the
+// command-line options over it. A bad file or option prints the message
+// (which names the file, line and key, or the option) and exits 2, the usual
+// code for a usage error, so that a service manager does not retry a broker
+// that can never start.
+//
+// Then it serves until SIGINT or SIGTERM (BrokerApp) and exits 0 after an
+// orderly shutdown; a listener that cannot be opened exits 1.
+#include <iostream>
+#include <string>
+#include <variant>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/broker_app.h"
+#include "base/version.h"
+#include "config/config.h"
+#include "config/log_level.h"
+
+namespace {
+
+constexpr int kUsageError = 2;
+
+spdlog::level::level_enum spdlog_level(cairn::config::LogLevel level) {
+  using cairn::config::LogLevel;
+  switch (level) {
+    case LogLevel::kTrace:
+      return spdlog::level::trace;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+    case LogLevel::kOff:
+      return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace config = cairn::config;
+  const std::string version_line = std::string("cairn ") + cairn::kVersion;
+
+  CLI::App app{"cairn: a durable MQTT broker (MQTT 3.1, 3.1.1 and 5.0).", "cairn"};
+  app.set_version_flag("-V,--version", version_line, "Print the version and exit");
+  app.footer("Every setting, its default and what it does: ops/cairn.toml.");
+
+  std::string config_file;
+  std::string listen;
+  std::string data_dir;
+  std::string metrics_listen;
+  std::string log_level;
+  const char* group = "Broker options (override the configuration file)";
+  CLI::Option* config_option =
+      app.add_option("-c,--config", config_file, "Configuration file (TOML); default: none")
+          ->type_name("FILE")
+          ->group(group);
+  CLI::Option* listen_option =
+      app.add_option("--listen", listen, "MQTT listener address (default: 127.0.0.1:1883)")
+          ->type_name("HOST:PORT")
+          ->group(group);
+  CLI::Option* data_dir_option =
+      app.add_option("--data-dir", data_dir, "Directory of the durable store (default: ./data)")
+          ->type_name("DIR")
+          ->group(group);
+  CLI::Option* metrics_option =
+      app.add_option("--metrics-listen", metrics_listen,
+                     "Prometheus metrics endpoint address (default: 127.0.0.1:9464)")
+          ->type_name("HOST:PORT")
+          ->group(group);
+  // The level is checked by config::apply_overrides, as the file's is, so
+  // that both refuse the same names with the same message and exit code.
+  CLI::Option* log_level_option =
+      app.add_option(
+             "--log-level", log_level,
+             std::string("Log level: ") + std::string(config::kLogLevelNames) + " (default: info)")
+          ->type_name("LEVEL")
+          ->group(group);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help and --version come here too, with exit code 0.
+    const int code = app.exit(error);
+    return code == 0 ? 0 : kUsageError;
+  }
+
+  config::Config settings;
+  if (*config_option) {
+    auto loaded = config::load_config_file(config_file);
+    if (auto* error = std::get_if<config::ConfigError>(&loaded)) {
+      std::cerr << error->message << '\n';
+      return kUsageError;
+    }
+    settings = std::get<config::Config>(std::move(loaded));
+  }
+  config::CliOverrides overrides;
+  if (*listen_option) overrides.listen = listen;
+  if (*data_dir_option) overrides.data_dir = data_dir;
+  if (*metrics_option) overrides.metrics_listen = metrics_listen;
+  if (*log_level_option) overrides.log_level = log_level;
+  if (auto error = config::apply_overrides(settings, overrides)) {
+    std::cerr << error->message << '\n';
+    return kUsageError;
+  }
+
+  spdlog::set_level(spdlog_level(settings.log_level));
+  spdlog::info("{} starting; configuration: {}", version_line,
+               *config_option ? config_file : "built-in defaults");
+  spdlog::warn(
+      "messages are kept in memory until the durable store lands (issue 5): "
+      "nothing survives a restart yet; data_dir {} is not used",
+      settings.data_dir);
+  try {
+    cairn::app::BrokerApp broker(settings);
+    broker.start();
+    return broker.run_until_signal();
+  } catch (const std::exception& error) {
+    // Start-up failures (a port in use, an address that does not resolve)
+    // are the only exceptions cairn throws (DESIGN.md §6).
+    spdlog::error("cannot start: {} (listen = {})", error.what(), settings.listen);
+    return 1;
+  }
+}

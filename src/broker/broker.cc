@@ -1,0 +1,463 @@
+#include "broker/broker.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace cairn::broker {
+namespace {
+
+using model::QoS;
+
+constexpr std::uint32_t kNeverExpires = 0xFFFFFFFF;
+
+std::shared_ptr<SessionOwner> owner_of(const Session& s) { return s.owner.lock(); }
+
+}  // namespace
+
+Broker::Broker(storage::DurableStore& store, BrokerSettings settings)
+    : store_(store), settings_(settings) {}
+
+void Broker::submit(storage::Batch batch, Done done) {
+  if (batch.empty()) return done(std::error_code{});
+  store_.submit(std::move(batch), std::move(done));
+}
+
+std::shared_ptr<Session> Broker::find(model::SessionId id) const {
+  std::lock_guard lock(registry_mutex_);
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+std::size_t Broker::session_count() const {
+  std::lock_guard lock(registry_mutex_);
+  return by_id_.size();
+}
+
+// --- sessions ----------------------------------------------------------------
+
+Broker::Attachment Broker::attach(const session::AttachSession& request,
+                                  std::weak_ptr<SessionOwner> owner, model::WallTime now) {
+  // Two CONNECTs with one client identifier must not both create a session.
+  std::lock_guard attaching(attach_mutex_);
+  std::shared_ptr<Session> existing;
+  {
+    std::lock_guard lock(registry_mutex_);
+    if (auto it = by_client_id_.find(request.client_id); it != by_client_id_.end()) {
+      existing = it->second;
+    }
+  }
+  Attachment result;
+  std::shared_ptr<SessionOwner> previous_owner;
+  std::optional<session::ScheduleWill> will_to_publish;
+  if (existing) {
+    std::lock_guard lock(existing->mutex);
+    previous_owner = owner_of(*existing);
+    if (!request.clean_start) {
+      // Resume: the session and its queue carry on [MQTT-3.1.2-5]; a will
+      // waiting for its delay is not sent [MQTT-3.1.3-9].
+      existing->owner = owner;
+      existing->online = true;
+      existing->expires_at.reset();
+      existing->pending_will.reset();
+      existing->will_at.reset();
+      result = {existing, ++existing->generation, true};
+    } else {
+      // Clean Start ends the old session: its pending will goes out now.
+      will_to_publish = std::move(existing->pending_will);
+      existing->pending_will.reset();
+      ++existing->generation;
+    }
+  }
+  if (previous_owner) previous_owner->kick(mqtt::ReasonCode::kSessionTakenOver);
+  if (will_to_publish) publish_will(std::move(*will_to_publish), now);
+  if (result.session) {
+    router_.set_online(result.session->id(), true);
+    return result;
+  }
+  if (existing) end_session(existing);
+  auto session = std::make_shared<Session>(next_session_id_++, request.client_id);
+  session->owner = std::move(owner);
+  session->online = true;
+  session->generation = 1;
+  {
+    std::lock_guard lock(registry_mutex_);
+    by_client_id_[request.client_id] = session;
+    by_id_[session->id()] = session;
+  }
+  router_.set_online(session->id(), true);
+  return {session, 1, false};
+}
+
+void Broker::detach(const std::shared_ptr<Session>& session, std::uint64_t generation,
+                    const session::DetachSession& request, model::WallTime now) {
+  bool end = false;
+  {
+    std::lock_guard lock(session->mutex);
+    if (session->generation != generation || session->ended) return;  // taken over
+    session->owner.reset();
+    session->online = false;
+    session->state.expiry_interval = request.expiry_interval;
+    if (request.expiry_interval == 0) {
+      end = true;
+    } else if (request.expiry_interval != kNeverExpires) {
+      session->expires_at = now + std::chrono::seconds(request.expiry_interval);
+    }
+  }
+  router_.set_online(session->id(), false);
+  if (end) {
+    // [MQTT-3.1.3-9]: a will still waiting goes out when the session ends.
+    std::optional<session::ScheduleWill> will;
+    {
+      std::lock_guard lock(session->mutex);
+      will = std::move(session->pending_will);
+      session->pending_will.reset();
+    }
+    if (will) publish_will(std::move(*will), now);
+    end_session(session);
+  }
+}
+
+void Broker::end_session(const std::shared_ptr<Session>& session) {
+  std::map<std::string, StoredSubscription> subscriptions;
+  bool stored = false;
+  {
+    std::lock_guard lock(session->mutex);
+    if (session->ended) return;
+    session->ended = true;
+    subscriptions.swap(session->subscriptions);
+    session->state.queue.clear();
+    stored = session->stored;
+    session->stored = false;
+  }
+  for (const auto& [filter, sub] : subscriptions) router_.unsubscribe(filter, session->id());
+  router_.set_online(session->id(), false);
+  {
+    std::lock_guard lock(registry_mutex_);
+    auto it = by_client_id_.find(session->state.client_id);
+    if (it != by_client_id_.end() && it->second == session) by_client_id_.erase(it);
+    by_id_.erase(session->id());
+  }
+  if (stored) {
+    storage::Batch batch;
+    batch.operations.push_back(storage::RemoveSession{session->state.client_id});
+    submit(std::move(batch), [](std::error_code) {});
+  }
+}
+
+void Broker::store_session(const std::shared_ptr<Session>& session,
+                           const session::StoreSession& request, Done done) {
+  storage::Batch batch;
+  {
+    std::lock_guard lock(session->mutex);
+    if (request.expiry_interval > 0) {
+      batch.operations.push_back(
+          storage::PutSession{session->state.client_id, request.expiry_interval});
+      session->stored = true;
+    } else if (session->stored) {
+      batch.operations.push_back(storage::RemoveSession{session->state.client_id});
+      session->stored = false;
+    }
+  }
+  submit(std::move(batch), std::move(done));
+}
+
+// --- publish -----------------------------------------------------------------
+
+void Broker::route(const std::shared_ptr<Session>& publisher, const session::RoutePublish& request,
+                   Done done) {
+  const model::MessagePtr& message = request.message;
+  std::vector<RouteTarget> targets;
+  router_.match(*message, targets);
+  ++counters_.messages_routed;
+
+  storage::Batch batch;
+  std::vector<Queued> queued;
+  queued.reserve(targets.size());
+  const storage::MessageId message_id = next_message_id_++;
+  for (const RouteTarget& target : targets) {
+    std::shared_ptr<Session> session = find(target.session);
+    if (!session) continue;
+    session::Delivery d;
+    d.message = message;
+    d.qos = std::min(message->qos, target.qos);  // [MQTT-3.8.4-8]
+    // [MQTT-3.3.1-12], [MQTT-3.3.1-13]: a routed message keeps RETAIN only
+    // when the subscription asked for Retain As Published.
+    d.retain = message->retain && target.retain_as_published;
+    d.subscription_ids = target.subscription_ids;
+    {
+      std::lock_guard lock(session->mutex);
+      if (session->ended) continue;
+      // QoS 0 is not queued for a disconnected session.
+      if (d.qos == QoS::kAtMostOnce && !session->online) continue;
+      if (d.qos != QoS::kAtMostOnce && session->state.persistent()) {
+        d.sequence = session->next_sequence++;
+        storage::PutDelivery record;
+        record.client_id = session->state.client_id;
+        record.sequence = d.sequence;
+        record.message_id = message_id;
+        record.qos = d.qos;
+        record.retain = d.retain;
+        record.subscription_ids = d.subscription_ids;
+        batch.operations.push_back(std::move(record));
+      }
+    }
+    queued.push_back({std::move(session), std::move(d)});
+  }
+  if (!batch.empty()) {
+    batch.operations.insert(batch.operations.begin(), storage::PutMessage{message_id, message});
+  }
+  const bool retained = message->retain;
+  if (retained) {
+    if (message->payload.empty()) {
+      batch.operations.push_back(storage::RemoveRetained{message->topic});
+    } else {
+      batch.operations.push_back(storage::PutRetained{message});
+    }
+  }
+  if (request.qos2_packet_id != 0) {
+    std::lock_guard lock(publisher->mutex);
+    if (publisher->state.persistent()) {
+      batch.operations.push_back(
+          storage::PutIncomingQos2{publisher->state.client_id, request.qos2_packet_id});
+    }
+  }
+  if (batch.empty() || message->qos == QoS::kAtMostOnce) {
+    // QoS 0 never waits (DESIGN.md §2); its retained update still commits.
+    if (retained) router_.set_retained(message);
+    enqueue(queued);
+    if (!batch.empty()) submit(std::move(batch), [](std::error_code) {});
+    if (done) done(std::error_code{});
+    return;
+  }
+  // D2: subscribers see it, and the retained index changes, only once it is
+  // committed; D1: `done` (the PUBACK/PUBREC) only then too.
+  submit(std::move(batch),
+         [this, message, retained, queued = std::move(queued), publisher,
+          qos2_id = request.qos2_packet_id, done = std::move(done)](std::error_code ec) mutable {
+           if (!ec) {
+             if (retained) router_.set_retained(message);
+             enqueue(queued);
+           }
+           if (qos2_id != 0 && publisher) {
+             // D4: the dedup entry is settled here, with the session, not only in
+             // the connection's machine: the connection may be gone by now, and the
+             // client's re-sent PUBLISH after a reconnect must find it committed.
+             std::lock_guard lock(publisher->mutex);
+             auto& incoming = publisher->state.incoming_qos2;
+             if (ec) {
+               incoming.erase(qos2_id);
+             } else if (auto it = incoming.find(qos2_id); it != incoming.end()) {
+               it->second = true;
+             }
+           }
+           if (done) done(ec);
+         });
+}
+
+void Broker::enqueue(std::vector<Queued>& queued) {
+  for (Queued& q : queued) {
+    std::shared_ptr<SessionOwner> owner;
+    {
+      std::lock_guard lock(q.session->mutex);
+      if (q.session->ended) continue;
+      auto& queue = q.session->state.queue;
+      if (queue.size() >= settings_.max_queued) {
+        ++counters_.deliveries_dropped_queue_full;
+        continue;
+      }
+      queue.push_back(std::move(q.delivery));
+      ++counters_.deliveries_queued;
+      owner = owner_of(*q.session);
+    }
+    if (owner) owner->deliveries_ready();
+  }
+}
+
+void Broker::release_incoming(const std::shared_ptr<Session>& session,
+                              const session::ReleaseIncoming& request, Done done) {
+  storage::Batch batch;
+  {
+    std::lock_guard lock(session->mutex);
+    if (session->state.persistent()) {
+      batch.operations.push_back(
+          storage::RemoveIncomingQos2{session->state.client_id, request.packet_id});
+    }
+  }
+  submit(std::move(batch), std::move(done));
+}
+
+void Broker::delivery_done(const std::shared_ptr<Session>& session,
+                           const session::DeliveryDone& request) {
+  if (request.sequence == 0) return;
+  storage::Batch batch;
+  {
+    std::lock_guard lock(session->mutex);
+    batch.operations.push_back(storage::RemoveDelivery{session->state.client_id, request.sequence});
+  }
+  submit(std::move(batch), [](std::error_code) {});
+}
+
+void Broker::record_pubrel(const std::shared_ptr<Session>& session,
+                           const session::RecordPubrel& request, Done done) {
+  storage::Batch batch;
+  {
+    std::lock_guard lock(session->mutex);
+    batch.operations.push_back(
+        storage::MarkDeliveryReleased{session->state.client_id, request.sequence});
+  }
+  submit(std::move(batch), std::move(done));
+}
+
+// --- subscriptions ---------------------------------------------------------------
+
+void Broker::subscribe(
+    const std::shared_ptr<Session>& session, const session::ApplySubscribe& request,
+    std::function<void(std::vector<session::SubscribeResult>, std::error_code)> done) {
+  std::vector<session::SubscribeResult> results;
+  results.reserve(request.requests.size());
+  storage::Batch batch;
+  for (const session::SubscribeRequest& r : request.requests) {
+    bool persistent = false;
+    std::string client_id;
+    {
+      std::lock_guard lock(session->mutex);
+      session->subscriptions[r.filter] = StoredSubscription{r.options, r.subscription_id};
+      persistent = session->state.persistent();
+      client_id = session->state.client_id;
+    }
+    const bool existed =
+        router_.subscribe(r.filter, SubscriptionEntry{session->id(), r.options, r.subscription_id});
+    if (persistent) {
+      batch.operations.push_back(
+          storage::PutSubscription{client_id, r.filter, r.options, r.subscription_id});
+    }
+    session::SubscribeResult result;
+    result.reason = static_cast<mqtt::ReasonCode>(static_cast<std::uint8_t>(r.options.max_qos));
+    result.existed = existed;
+    results.push_back(result);
+  }
+  // D1: the SUBACK of a persistent session waits for the commit.
+  submit(std::move(batch), [results = std::move(results), done = std::move(done)](
+                               std::error_code ec) mutable { done(std::move(results), ec); });
+}
+
+void Broker::unsubscribe(const std::shared_ptr<Session>& session,
+                         const session::ApplyUnsubscribe& request,
+                         std::function<void(std::vector<bool>, std::error_code)> done) {
+  std::vector<bool> existed;
+  storage::Batch batch;
+  for (const std::string& filter : request.filters) {
+    bool persistent = false;
+    {
+      std::lock_guard lock(session->mutex);
+      session->subscriptions.erase(filter);
+      persistent = session->state.persistent();
+      if (persistent) {
+        batch.operations.push_back(storage::RemoveSubscription{session->state.client_id, filter});
+      }
+    }
+    existed.push_back(router_.unsubscribe(filter, session->id()));
+  }
+  submit(std::move(batch), [existed = std::move(existed), done = std::move(done)](
+                               std::error_code ec) mutable { done(std::move(existed), ec); });
+}
+
+void Broker::send_retained(const std::shared_ptr<Session>& session,
+                           const session::SendRetained& request, model::WallTime now) {
+  std::vector<model::MessagePtr> messages;
+  router_.retained_for(request.subscription.filter, now, messages);
+  if (messages.empty()) return;
+  std::vector<Queued> queued;
+  queued.reserve(messages.size());
+  for (model::MessagePtr& m : messages) {
+    session::Delivery d;
+    d.qos = std::min(m->qos, request.subscription.options.max_qos);
+    d.retain = true;  // [MQTT-3.3.1-9]: sent because of a new subscription
+    if (request.subscription.subscription_id != 0) {
+      d.subscription_ids.push_back(request.subscription.subscription_id);
+    }
+    d.message = std::move(m);
+    queued.push_back({session, std::move(d)});
+  }
+  enqueue(queued);
+}
+
+// --- wills and housekeeping ---------------------------------------------------------
+
+void Broker::schedule_will(const std::shared_ptr<Session>& session, std::uint64_t generation,
+                           const session::ScheduleWill& request, model::WallTime now) {
+  {
+    std::lock_guard lock(session->mutex);
+    const bool taken_over = session->generation != generation;
+    if (request.delay_seconds > 0) {
+      // A connection that has already taken the session over cancels it.
+      if (taken_over || session->ended) return;
+      session->pending_will = request;
+      session->will_at = now + std::chrono::seconds(request.delay_seconds);
+      return;
+    }
+  }
+  publish_will(request, now);
+}
+
+void Broker::publish_will(session::ScheduleWill will, model::WallTime now) {
+  auto message = std::make_shared<model::Message>(*will.message);
+  if (will.message_expiry_interval) {
+    message->expires_at = now + std::chrono::seconds(*will.message_expiry_interval);
+  }
+  message->origin = 0;  // the session may be gone; No Local does not apply
+  ++counters_.wills_published;
+  session::RoutePublish request;
+  request.message = std::move(message);
+  route(nullptr, request, nullptr);
+}
+
+void Broker::tick(model::WallTime now) {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard lock(registry_mutex_);
+    sessions.reserve(by_id_.size());
+    for (const auto& [id, s] : by_id_) sessions.push_back(s);
+  }
+  for (const std::shared_ptr<Session>& s : sessions) {
+    std::optional<session::ScheduleWill> will;
+    bool expired = false;
+    {
+      std::lock_guard lock(s->mutex);
+      if (s->will_at && *s->will_at <= now) {
+        will = std::move(s->pending_will);
+        s->pending_will.reset();
+        s->will_at.reset();
+      }
+      expired = !s->online && s->expires_at && *s->expires_at <= now;
+      if (expired && s->pending_will) {  // the session ends: its will goes now
+        will = std::move(s->pending_will);
+        s->pending_will.reset();
+      }
+    }
+    if (will) publish_will(std::move(*will), now);
+    if (expired) {
+      ++counters_.sessions_expired;
+      end_session(s);
+    }
+  }
+  router_.remove_expired_retained(now);
+}
+
+void Broker::kick_all(mqtt::ReasonCode reason) {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard lock(registry_mutex_);
+    for (const auto& [id, s] : by_id_) sessions.push_back(s);
+  }
+  for (const auto& s : sessions) {
+    std::shared_ptr<SessionOwner> owner;
+    {
+      std::lock_guard lock(s->mutex);
+      owner = owner_of(*s);
+    }
+    if (owner) owner->kick(reason);
+  }
+}
+
+}  // namespace cairn::broker

@@ -1,0 +1,132 @@
+// Broker: the shared state every connection works against, the
+// SessionRegistry, the Router and the DurableStore, and the operations a
+// SessionMachine's actions need from it.
+//
+// Durability (DESIGN.md §1): route() commits a QoS 1/2 message with its
+// delivery records for persistent sessions, the retained update and the QoS 2
+// dedup record in one batch before any subscriber sees it and before `done`
+// runs, and `done` is what releases the PUBACK/PUBREC (D1, D2, D4). Only the
+// store's thread waits on the disk (D5).
+//
+// Thread-safe. Completions (`done`) run on the store's thread, or on the
+// caller's thread when nothing had to be stored: a connection posts them to
+// its own executor. No lock is held while calling out (SessionOwner,
+// completions), and no two locks are ever held together.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/router.h"
+#include "broker/session.h"
+#include "session/actions.h"
+#include "storage/durable_store.h"
+
+namespace cairn::broker {
+
+struct BrokerSettings {
+  // Deliveries a session may have waiting; past it new ones are dropped and
+  // counted (the on-disk queues and the refuse-or-drop policy are issue 5's).
+  std::size_t max_queued = 100'000;
+};
+
+struct BrokerCounters {
+  std::atomic<std::uint64_t> messages_routed{0};
+  std::atomic<std::uint64_t> deliveries_queued{0};
+  std::atomic<std::uint64_t> deliveries_dropped_queue_full{0};
+  std::atomic<std::uint64_t> sessions_expired{0};
+  std::atomic<std::uint64_t> wills_published{0};
+};
+
+class Broker {
+ public:
+  using Done = std::function<void(std::error_code)>;
+
+  Broker(storage::DurableStore& store, BrokerSettings settings);
+
+  struct Attachment {
+    std::shared_ptr<Session> session;
+    std::uint64_t generation = 0;
+    bool session_present = false;
+  };
+  // Finds or creates the session of request.client_id and attaches `owner`
+  // to it. A connection already attached is kicked with 0x8E [MQTT-3.1.4-3];
+  // Clean Start discards the old session [MQTT-3.1.2-4]; a will waiting for
+  // its delay is cancelled by the new connection [MQTT-3.1.3-9].
+  Attachment attach(const session::AttachSession& request, std::weak_ptr<SessionOwner> owner,
+                    model::WallTime now);
+  // The connection of `generation` is gone. Ignored when another connection
+  // has taken the session over since.
+  void detach(const std::shared_ptr<Session>& session, std::uint64_t generation,
+              const session::DetachSession& request, model::WallTime now);
+
+  void route(const std::shared_ptr<Session>& publisher, const session::RoutePublish& request,
+             Done done);
+  void subscribe(const std::shared_ptr<Session>& session, const session::ApplySubscribe& request,
+                 std::function<void(std::vector<session::SubscribeResult>, std::error_code)> done);
+  void unsubscribe(const std::shared_ptr<Session>& session,
+                   const session::ApplyUnsubscribe& request,
+                   std::function<void(std::vector<bool>, std::error_code)> done);
+  // Queues the retained messages matching the subscription for `session`.
+  void send_retained(const std::shared_ptr<Session>& session, const session::SendRetained& request,
+                     model::WallTime now);
+  void release_incoming(const std::shared_ptr<Session>& session,
+                        const session::ReleaseIncoming& request, Done done);
+  void delivery_done(const std::shared_ptr<Session>& session, const session::DeliveryDone& request);
+  void record_pubrel(const std::shared_ptr<Session>& session, const session::RecordPubrel& request,
+                     Done done);
+  void store_session(const std::shared_ptr<Session>& session, const session::StoreSession& request,
+                     Done done);
+  // A will from a connection of `generation`: published after its delay.
+  void schedule_will(const std::shared_ptr<Session>& session, std::uint64_t generation,
+                     const session::ScheduleWill& request, model::WallTime now);
+
+  // Housekeeping, called about once a second: due wills, expired sessions,
+  // expired retained messages.
+  void tick(model::WallTime now);
+  // Kicks every attached connection with `reason` (0x8B at shutdown).
+  void kick_all(mqtt::ReasonCode reason);
+
+  std::size_t session_count() const;
+  const Router& router() const noexcept { return router_; }
+  const BrokerCounters& counters() const noexcept { return counters_; }
+
+ private:
+  struct Queued {
+    std::shared_ptr<Session> session;
+    session::Delivery delivery;
+  };
+
+  std::shared_ptr<Session> find(model::SessionId id) const;
+  // Adds deliveries to their sessions' queues and wakes the attached connections.
+  void enqueue(std::vector<Queued>& queued);
+  // Publishes a will (or any broker-made message) through the normal route.
+  void publish_will(session::ScheduleWill will, model::WallTime now);
+  // Ends a session: subscriptions, queue and stored records go.
+  void end_session(const std::shared_ptr<Session>& session);
+  void submit(storage::Batch batch, Done done);
+
+  storage::DurableStore& store_;
+  const BrokerSettings settings_;
+  Router router_;
+  BrokerCounters counters_;
+  std::atomic<model::SessionId> next_session_id_{1};
+  std::atomic<storage::MessageId> next_message_id_{1};
+
+  // Serialises attach(), the only place sessions are created; taken before,
+  // never while, any other lock.
+  std::mutex attach_mutex_;
+  mutable std::mutex registry_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<Session>> by_client_id_;  // guarded
+  std::unordered_map<model::SessionId, std::shared_ptr<Session>> by_id_;    // guarded
+};
+
+}  // namespace cairn::broker

@@ -1,0 +1,75 @@
+// Session: one client's session as the broker holds it, between and across
+// its connections: the SessionState a SessionMachine works on, the client's
+// subscriptions, and a link to the connection attached to it, if any.
+//
+// Locking: `mutex` guards every member below it. The broker never holds a
+// session's lock together with another lock (another session's, the router's
+// or the registry's), so no lock order exists to get wrong.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "model/message.h"
+#include "model/subscription.h"
+#include "mqtt/reason_code.h"
+#include "session/actions.h"
+#include "session/session_state.h"
+
+namespace cairn::broker {
+
+// The connection side of an attached session, implemented by net::Connection.
+// Both calls come from any thread and must only post work to the
+// connection's own executor.
+class SessionOwner {
+ public:
+  virtual ~SessionOwner() = default;
+  // Deliveries were added to the session's queue: pump the machine.
+  virtual void deliveries_ready() = 0;
+  // Close the connection with `reason` (0x8E on takeover, 0x8B on shutdown).
+  virtual void kick(mqtt::ReasonCode reason) = 0;
+};
+
+struct StoredSubscription {
+  model::SubscriptionOptions options;
+  std::uint32_t subscription_id = 0;
+};
+
+class Session {
+ public:
+  explicit Session(model::SessionId id, std::string client_id) {
+    state.id = id;
+    state.client_id = std::move(client_id);
+  }
+
+  mutable std::mutex mutex;
+
+  // --- guarded by mutex ---
+  session::SessionState state;
+  std::map<std::string, StoredSubscription> subscriptions;  // by filter, as subscribed
+  // The attached connection; expired when none is. `generation` changes at
+  // every attach, so a connection taken over can tell it no longer owns this.
+  std::weak_ptr<SessionOwner> owner;
+  std::uint64_t generation = 0;
+  bool online = false;
+  // Next sequence number of a stored delivery record (D3).
+  std::uint64_t next_sequence = 1;
+  // When the session ends while offline (empty: it does not expire).
+  std::optional<model::WallTime> expires_at;
+  // A will waiting for its delay, published at `will_at` unless a connection
+  // attaches first [MQTT-3.1.3-9].
+  std::optional<session::ScheduleWill> pending_will;
+  std::optional<model::WallTime> will_at;
+  // The store holds a record of this session (PutSession committed or sent).
+  bool stored = false;
+  // Set when the session has ended; a connection still holding it lets go.
+  bool ended = false;
+
+  model::SessionId id() const noexcept { return state.id; }
+};
+
+}  // namespace cairn::broker

@@ -1,0 +1,303 @@
+#include "net/connection.h"
+
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "mqtt/packet_encoder.h"
+
+namespace cairn::net {
+namespace {
+
+namespace asio = boost::asio;
+using session::Actions;
+using session::SessionMachine;
+
+constexpr std::size_t kReadChunk = 4096;
+// Past this, an emptied output buffer is released: one burst must not pin
+// memory for the connection's life (idle connections should cost little).
+constexpr std::size_t kRetainedOutputCapacity = 64 * 1024;
+
+model::WallTime wall_now() { return std::chrono::system_clock::now(); }
+
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, broker::Broker& broker,
+                       const ConnectionSettings& settings, ConnectionStats& stats,
+                       std::string assigned_client_id)
+    : socket_(std::move(socket)),
+      broker_(broker),
+      settings_(settings),
+      stats_(stats),
+      decoder_(mqtt::ProtocolVersion::kV311, settings.limits.maximum_packet_size),
+      machine_(settings.limits, std::move(assigned_client_id)),
+      keep_alive_timer_(socket_.get_executor()),
+      connect_timer_(socket_.get_executor()) {
+  ++stats_.active;
+  ++stats_.accepted;
+  boost::system::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  const auto endpoint = socket_.remote_endpoint(ec);
+  if (!ec) peer_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+Connection::~Connection() { --stats_.active; }
+
+void Connection::start() {
+  // [MQTT-3.1.4-?]: a connection that does not complete CONNECT in time is
+  // closed, so half-open sockets cannot pile up.
+  connect_timer_.expires_after(settings_.connect_timeout);
+  connect_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec && !self->machine_.connected()) self->close_now();
+  });
+  last_read_ = std::chrono::steady_clock::now();
+  do_read();
+}
+
+// --- reading -----------------------------------------------------------------
+
+void Connection::do_read() {
+  if (closed_ || close_after_write_ || reading_) return;
+  std::span<std::uint8_t> space = decoder_.prepare(kReadChunk);
+  reading_ = true;
+  socket_.async_read_some(
+      asio::buffer(space.data(), space.size()),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t bytes) {
+        self->on_read(ec, bytes);
+      });
+}
+
+void Connection::on_read(const boost::system::error_code& ec, std::size_t bytes) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec) return close_now();
+  decoder_.commit(bytes);
+  stats_.bytes_in += bytes;
+  last_read_ = std::chrono::steady_clock::now();
+  for (;;) {
+    mqtt::DecodeResult result = decoder_.next();
+    if (std::holds_alternative<mqtt::NeedMore>(result)) break;
+    if (auto* error = std::get_if<mqtt::DecodeError>(&result)) {
+      ++stats_.protocol_errors;
+      drive([&](SessionMachine& m, Actions& a) { m.on_decode_error(*error, a); });
+      break;
+    }
+    ++stats_.packets_in;
+    drive([&](SessionMachine& m, Actions& a) {
+      m.on_packet(std::move(std::get<mqtt::Packet>(result)), wall_now(), a);
+    });
+    if (closed_ || close_after_write_) break;
+  }
+  do_read();
+}
+
+// --- driving the machine -------------------------------------------------------
+
+bool Connection::owns_session() const {
+  return session_->generation == generation_ && !session_->ended;
+}
+
+template <class Call>
+void Connection::drive(Call&& call) {
+  Actions actions;
+  if (session_) {
+    std::unique_lock lock(session_->mutex);
+    if (!owns_session()) {
+      // Taken over: the session is another connection's now. The kick that
+      // says so is on its way; stop touching the session meanwhile.
+      lock.unlock();
+      return close_now();
+    }
+    call(machine_, actions);
+  } else {
+    call(machine_, actions);
+  }
+  execute(actions);
+}
+
+template <class F>
+void Connection::post_back(F&& f) {
+  asio::post(socket_.get_executor(), std::forward<F>(f));
+}
+
+void Connection::execute(Actions& actions) {
+  for (session::Action& action : actions) execute_one(action);
+  if (!output_.empty()) do_write();
+  if (close_after_write_ && output_.empty() && !write_in_progress_) close_now();
+}
+
+void Connection::execute_one(session::Action& action) {
+  auto self = shared_from_this();
+  const model::WallTime now = wall_now();
+  // A completion from the broker, brought back to this thread.
+  auto on_done = [self](session::Token token) {
+    return [self, token](std::error_code ec) {
+      self->post_back([self, token, ec] {
+        self->drive([&](SessionMachine& m, Actions& a) {
+          if (ec) {
+            m.on_commit_failed(token, a);
+          } else {
+            m.on_committed(token, wall_now(), a);
+          }
+        });
+      });
+    };
+  };
+  std::visit(
+      [&](auto& a) {
+        using A = std::decay_t<decltype(a)>;
+        if constexpr (std::is_same_v<A, session::SendPacket>) {
+          mqtt::encode_packet(a.packet, machine_.version(), output_);
+          ++stats_.packets_out;
+        } else if constexpr (std::is_same_v<A, session::CloseConnection>) {
+          close_after_write_ = true;
+        } else if constexpr (std::is_same_v<A, session::AttachSession>) {
+          broker::Broker::Attachment attachment = broker_.attach(a, weak_from_this(), now);
+          session_ = attachment.session;
+          generation_ = attachment.generation;
+          drive([&](SessionMachine& m, Actions& next) {
+            m.on_attached(session_->state, attachment.session_present, now, next);
+          });
+        } else if constexpr (std::is_same_v<A, session::RoutePublish>) {
+          broker_.route(session_, a, a.token == 0 ? broker::Broker::Done{} : on_done(a.token));
+        } else if constexpr (std::is_same_v<A, session::ReleaseIncoming>) {
+          broker_.release_incoming(session_, a, on_done(a.token));
+        } else if constexpr (std::is_same_v<A, session::RecordPubrel>) {
+          broker_.record_pubrel(session_, a, on_done(a.token));
+        } else if constexpr (std::is_same_v<A, session::StoreSession>) {
+          broker_.store_session(session_, a, on_done(a.token));
+        } else if constexpr (std::is_same_v<A, session::ApplySubscribe>) {
+          broker_.subscribe(session_, a,
+                            [self, token = a.token](std::vector<session::SubscribeResult> results,
+                                                    std::error_code ec) {
+                              self->post_back([self, token, ec, results = std::move(results)] {
+                                self->drive([&](SessionMachine& m, Actions& next) {
+                                  if (ec) {
+                                    m.on_commit_failed(token, next);
+                                  } else {
+                                    m.on_subscribed(token, results, wall_now(), next);
+                                  }
+                                });
+                              });
+                            });
+        } else if constexpr (std::is_same_v<A, session::ApplyUnsubscribe>) {
+          broker_.unsubscribe(
+              session_, a, [self, token = a.token](std::vector<bool> existed, std::error_code ec) {
+                self->post_back([self, token, ec, existed = std::move(existed)] {
+                  self->drive([&](SessionMachine& m, Actions& next) {
+                    if (ec) {
+                      m.on_commit_failed(token, next);
+                    } else {
+                      m.on_unsubscribed(token, existed, next);
+                    }
+                  });
+                });
+              });
+        } else if constexpr (std::is_same_v<A, session::SendRetained>) {
+          broker_.send_retained(session_, a, now);
+        } else if constexpr (std::is_same_v<A, session::DeliveryDone>) {
+          broker_.delivery_done(session_, a);
+        } else if constexpr (std::is_same_v<A, session::SetKeepAlive>) {
+          connect_timer_.cancel();
+          keep_alive_seconds_ = a.seconds;
+          arm_keep_alive();
+        } else if constexpr (std::is_same_v<A, session::ScheduleWill>) {
+          broker_.schedule_will(session_, generation_, a, now);
+        } else if constexpr (std::is_same_v<A, session::DetachSession>) {
+          broker_.detach(session_, generation_, a, now);
+        }
+      },
+      action);
+}
+
+// --- delivery and backpressure ---------------------------------------------------
+
+void Connection::deliveries_ready() {
+  if (pump_posted_.exchange(true)) return;  // one pump per burst
+  post_back([self = shared_from_this()] {
+    self->pump_posted_ = false;
+    self->pump();
+  });
+}
+
+void Connection::pump() {
+  if (closed_ || !session_) return;
+  if (output_.size() >= settings_.max_output_bytes) return;  // resumed by on_write
+  drive([&](SessionMachine& m, Actions& a) { m.pump(wall_now(), a); });
+}
+
+void Connection::kick(mqtt::ReasonCode reason) {
+  post_back([self = shared_from_this(), reason] {
+    if (self->closed_) return;
+    Actions actions;
+    self->machine_.on_kicked(reason, actions);  // touches no session state
+    self->execute(actions);
+  });
+}
+
+// --- writing ---------------------------------------------------------------------
+
+void Connection::do_write() {
+  if (write_in_progress_ || output_.empty() || closed_) return;
+  writing_.swap(output_);
+  output_.clear();
+  write_in_progress_ = true;
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](const boost::system::error_code& ec,
+                                                std::size_t bytes) { self->on_write(ec, bytes); });
+}
+
+void Connection::on_write(const boost::system::error_code& ec, std::size_t bytes) {
+  write_in_progress_ = false;
+  if (closed_) return;
+  if (ec) return close_now();
+  stats_.bytes_out += bytes;
+  writing_.clear();
+  if (writing_.capacity() > kRetainedOutputCapacity) std::vector<std::uint8_t>().swap(writing_);
+  if (!output_.empty()) return do_write();
+  if (close_after_write_) return close_now();
+  pump();
+}
+
+// --- timers and closing ------------------------------------------------------------
+
+void Connection::arm_keep_alive() {
+  if (keep_alive_seconds_ == 0 || closed_) return;
+  // [MQTT-3.1.2-22]: one and a half keep-alive periods without a packet.
+  const auto limit = std::chrono::milliseconds(keep_alive_seconds_ * 1500);
+  const auto deadline = last_read_ + limit;
+  keep_alive_timer_.expires_at(deadline);
+  keep_alive_timer_.async_wait(
+      [self = shared_from_this(), limit](const boost::system::error_code& ec) {
+        if (ec || self->closed_) return;
+        if (std::chrono::steady_clock::now() - self->last_read_ >= limit) {
+          Actions actions;
+          self->machine_.on_keep_alive_timeout(actions);
+          self->execute(actions);
+          return;
+        }
+        self->arm_keep_alive();  // something arrived meanwhile: wait for the new deadline
+      });
+}
+
+void Connection::close_now() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  keep_alive_timer_.cancel();
+  connect_timer_.cancel();
+  Actions actions;
+  if (session_) {
+    std::lock_guard lock(session_->mutex);
+    machine_.on_connection_closed(actions);
+  } else {
+    machine_.on_connection_closed(actions);
+  }
+  for (session::Action& action : actions) execute_one(action);
+  session_.reset();
+}
+
+}  // namespace cairn::net

@@ -1,0 +1,111 @@
+// Connection: one client's TCP connection. It owns the socket, a
+// FrameDecoder and a SessionMachine, and carries out the machine's actions
+// against the Broker (DESIGN.md §2).
+//
+// Threading: every handler runs on the connection's io_context, which one
+// thread runs, so the connection's own members need no lock. The attached
+// session's state is shared with the broker (routing from other threads), so
+// every machine call that may touch it holds the session's lock. Broker
+// completions arrive on any thread and are posted back here (D5: nothing here
+// waits on the disk).
+//
+// Backpressure: at most `max_output_bytes` wait to be written; past that the
+// machine is not pumped, so a slow subscriber's messages stay in its session
+// queue instead of growing this buffer.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "broker/broker.h"
+#include "mqtt/frame_decoder.h"
+#include "session/session_machine.h"
+
+namespace cairn::net {
+
+struct ConnectionSettings {
+  session::SessionLimits limits;
+  std::chrono::seconds connect_timeout{10};
+  std::size_t max_output_bytes = 1024 * 1024;
+};
+
+// Counters shared by every connection of a listener (read by metrics).
+struct ConnectionStats {
+  std::atomic<std::uint64_t> active{0};
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> bytes_in{0};
+  std::atomic<std::uint64_t> bytes_out{0};
+  std::atomic<std::uint64_t> packets_in{0};
+  std::atomic<std::uint64_t> packets_out{0};
+  std::atomic<std::uint64_t> protocol_errors{0};
+};
+
+class Connection final : public broker::SessionOwner,
+                         public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(boost::asio::ip::tcp::socket socket, broker::Broker& broker,
+             const ConnectionSettings& settings, ConnectionStats& stats,
+             std::string assigned_client_id);
+  ~Connection() override;
+
+  // REQUIRES: called on the connection's own io_context thread.
+  void start();
+  boost::asio::any_io_executor executor() { return socket_.get_executor(); }
+
+  // broker::SessionOwner: called from any thread.
+  void deliveries_ready() override;
+  void kick(mqtt::ReasonCode reason) override;
+
+ private:
+  void do_read();
+  void on_read(const boost::system::error_code& ec, std::size_t bytes);
+  void do_write();
+  void on_write(const boost::system::error_code& ec, std::size_t bytes);
+
+  // Runs `call(machine, actions)` with the session's lock held when a session
+  // is attached, then carries out the actions.
+  template <class Call>
+  void drive(Call&& call);
+  void execute(session::Actions& actions);
+  void execute_one(session::Action& action);
+  // Posts a broker completion back onto this connection's thread.
+  template <class F>
+  void post_back(F&& f);
+
+  void pump();
+  void arm_keep_alive();
+  void close_now();
+  bool owns_session() const;  // REQUIRES: session_->mutex held
+
+  boost::asio::ip::tcp::socket socket_;
+  broker::Broker& broker_;
+  const ConnectionSettings& settings_;
+  ConnectionStats& stats_;
+  mqtt::FrameDecoder decoder_;
+  session::SessionMachine machine_;
+  std::shared_ptr<broker::Session> session_;
+  std::uint64_t generation_ = 0;
+
+  std::vector<std::uint8_t> output_;   // encoded, waiting for the socket
+  std::vector<std::uint8_t> writing_;  // handed to async_write
+  bool write_in_progress_ = false;
+  bool reading_ = false;
+  bool close_after_write_ = false;
+  bool closed_ = false;
+  std::atomic<bool> pump_posted_{false};
+
+  boost::asio::steady_timer keep_alive_timer_;
+  boost::asio::steady_timer connect_timer_;
+  std::uint16_t keep_alive_seconds_ = 0;
+  std::chrono::steady_clock::time_point last_read_;
+  std::string peer_;
+};
+
+}  // namespace cairn::net

@@ -1,0 +1,71 @@
+#include "net/listener.h"
+
+#include <cstdio>
+#include <random>
+
+#include <boost/asio/post.hpp>
+
+namespace cairn::net {
+namespace {
+namespace asio = boost::asio;
+
+// Assigned client identifiers [MQTT-3.1.3-6] must not collide with ones a
+// previous run of the broker assigned to still-stored sessions, hence a
+// random prefix per run.
+std::string random_prefix() {
+  std::random_device device;
+  std::uniform_int_distribution<std::uint32_t> dist;
+  char text[32];
+  std::snprintf(text, sizeof text, "cairn-%08x%08x-", dist(device), dist(device));
+  return text;
+}
+
+}  // namespace
+
+Listener::Listener(asio::io_context& accept_context, IoThreads& threads,
+                   const asio::ip::tcp::endpoint& endpoint, broker::Broker& broker,
+                   ConnectionSettings settings, std::size_t max_connections)
+    : acceptor_(accept_context),
+      threads_(threads),
+      broker_(broker),
+      settings_(std::move(settings)),
+      max_connections_(max_connections),
+      client_id_prefix_(random_prefix()) {
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+void Listener::start() { do_accept(); }
+
+void Listener::stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+asio::ip::tcp::endpoint Listener::local_endpoint() const { return acceptor_.local_endpoint(); }
+
+void Listener::do_accept() {
+  acceptor_.async_accept(
+      threads_.next(), [this](const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+        if (!ec) {
+          if (max_connections_ != 0 && stats_.active.load() >= max_connections_) {
+            ++refused_;  // over the limit: closed before any byte is read
+            boost::system::error_code ignored;
+            socket.close(ignored);
+          } else {
+            std::string id = client_id_prefix_ + std::to_string(next_client_number_++);
+            auto connection = std::make_shared<Connection>(std::move(socket), broker_, settings_,
+                                                           stats_, std::move(id));
+            // Start it on its own io_context's thread: from here on only
+            // that thread touches it.
+            asio::post(connection->executor(), [connection] { connection->start(); });
+          }
+        }
+        do_accept();
+      });
+}
+
+}  // namespace cairn::net

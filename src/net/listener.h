@@ -1,0 +1,48 @@
+// Listener: accepts TCP connections on one address and hands each to an
+// io_context of IoThreads, where its Connection lives.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "broker/broker.h"
+#include "net/connection.h"
+#include "net/io_threads.h"
+
+namespace cairn::net {
+
+class Listener {
+ public:
+  // Binds and listens at once: a bad address or a port in use throws here,
+  // at start-up (DESIGN.md §6), never later.
+  Listener(boost::asio::io_context& accept_context, IoThreads& threads,
+           const boost::asio::ip::tcp::endpoint& endpoint, broker::Broker& broker,
+           ConnectionSettings settings, std::size_t max_connections);
+
+  void start();
+  // Stops accepting; connections already open are not touched.
+  void stop();
+
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+  const ConnectionStats& stats() const noexcept { return stats_; }
+  std::uint64_t refused() const noexcept { return refused_.load(); }
+
+ private:
+  void do_accept();
+
+  boost::asio::ip::tcp::acceptor acceptor_;
+  IoThreads& threads_;
+  broker::Broker& broker_;
+  const ConnectionSettings settings_;
+  const std::size_t max_connections_;
+  ConnectionStats stats_;
+  std::atomic<std::uint64_t> refused_{0};
+  std::atomic<std::uint64_t> next_client_number_{1};
+  std::string client_id_prefix_;
+};
+
+}  // namespace cairn::net

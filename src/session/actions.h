@@ -1,0 +1,137 @@
+// Actions: what a SessionMachine asks its driver to do. The machine never
+// touches a socket, the store or a clock; the driver (net::Connection with
+// the broker) carries these out in order and reports back through the
+// machine's on_* completions, each naming the Token it was given.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "model/message.h"
+#include "model/subscription.h"
+#include "mqtt/packet.h"
+#include "mqtt/reason_code.h"
+
+namespace cairn::session {
+
+// Names one request, so its completion finds its way back. Unique per machine.
+using Token = std::uint64_t;
+
+// Write this packet to the client.
+struct SendPacket {
+  mqtt::Packet packet;
+};
+
+// Close the network connection once what was sent before is written. The
+// machine has already sent the CONNACK or DISCONNECT that says why.
+struct CloseConnection {
+  mqtt::ReasonCode reason = mqtt::ReasonCode::kNormalDisconnection;
+  const char* why = "";
+};
+
+// Find or create the session of `client_id` (taking it over from another
+// connection [MQTT-3.1.4-3]); answer with on_attached().
+struct AttachSession {
+  std::string client_id;
+  bool clean_start = true;
+  std::uint32_t expiry_interval = 0;
+};
+
+// Route an application message to the sessions whose subscriptions match it,
+// and to the retained index when it is retained. For QoS 1/2 (token != 0) the
+// driver commits the message, its delivery records for persistent sessions,
+// the retained update and, for QoS 2, the (client, packet id) dedup record in
+// one batch, makes it visible to subscribers only after the commit, then
+// calls on_committed(token) (D1, D2, D4).
+struct RoutePublish {
+  model::MessagePtr message;
+  Token token = 0;
+  std::uint16_t qos2_packet_id = 0;  // non-zero: store the dedup record too
+};
+
+// A QoS 2 PUBREL arrived: remove the dedup record (D4), then on_committed(token).
+struct ReleaseIncoming {
+  Token token = 0;
+  std::uint16_t packet_id = 0;
+};
+
+struct SubscribeRequest {
+  std::string filter;
+  model::SubscriptionOptions options;  // max_qos already lowered to Maximum QoS
+  std::uint32_t subscription_id = 0;
+};
+
+// Add these subscriptions for the session (committed first when persistent,
+// D1), then on_subscribed(token, results) with one result per request.
+struct ApplySubscribe {
+  Token token = 0;
+  std::vector<SubscribeRequest> requests;
+};
+
+// Send the retained messages matching `filter` (after the SUBACK it follows),
+// through deliver() with retain set [MQTT-3.3.1-9].
+struct SendRetained {
+  SubscribeRequest subscription;
+};
+
+// Remove these subscriptions, then on_unsubscribed(token, existed).
+struct ApplyUnsubscribe {
+  Token token = 0;
+  std::vector<std::string> filters;
+};
+
+// The client acknowledged a delivery: delete its record (D3). Nothing waits.
+struct DeliveryDone {
+  std::uint64_t sequence = 0;
+};
+
+// A QoS 2 delivery reached PUBREC: record that PUBREL is next (D3), then
+// on_committed(token) sends the PUBREL.
+struct RecordPubrel {
+  Token token = 0;
+  std::uint64_t sequence = 0;
+};
+
+// The session's record changed (created, or its expiry interval did): commit
+// it, then on_committed(token). CONNACK of a persistent session waits for it.
+struct StoreSession {
+  Token token = 0;
+  std::uint32_t expiry_interval = 0;
+};
+
+// Arm the keep-alive timer: close when nothing arrives for 1.5 × seconds
+// [MQTT-3.1.2-22]; 0 disarms it.
+struct SetKeepAlive {
+  std::uint16_t seconds = 0;
+};
+
+// The connection ended without a normal DISCONNECT: publish the will after
+// `delay_seconds` unless the client reconnects first [MQTT-3.1.3-9].
+struct ScheduleWill {
+  model::MessagePtr message;  // expires_at unset: its expiry starts when it is published
+  std::uint32_t delay_seconds = 0;
+  std::optional<std::uint32_t> message_expiry_interval;
+};
+
+// The connection ended. The session lives on for `expiry_interval` seconds
+// (0: end it now, dropping its subscriptions and queue).
+struct DetachSession {
+  std::uint32_t expiry_interval = 0;
+};
+
+using Action =
+    std::variant<SendPacket, CloseConnection, AttachSession, RoutePublish, ReleaseIncoming,
+                 ApplySubscribe, SendRetained, ApplyUnsubscribe, DeliveryDone, RecordPubrel,
+                 StoreSession, SetKeepAlive, ScheduleWill, DetachSession>;
+using Actions = std::vector<Action>;
+
+// The broker's answer to one SubscribeRequest.
+struct SubscribeResult {
+  mqtt::ReasonCode reason = mqtt::ReasonCode::kGrantedQoS0;  // granted QoS, or a failure
+  bool existed = false;  // replaced a subscription to the same filter
+};
+
+}  // namespace cairn::session

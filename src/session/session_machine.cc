@@ -1,0 +1,608 @@
+#include "session/session_machine.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "base/check.h"
+#include "model/topic.h"
+#include "mqtt/packet_encoder.h"
+#include "session/packet_conversions.h"
+
+namespace cairn::session {
+namespace {
+
+using model::QoS;
+using mqtt::ProtocolVersion;
+using mqtt::ReasonCode;
+using namespace detail;
+
+// MQTT 3.1 limits client identifiers to 23 characters ([MQTT 3.1] §3.1).
+constexpr std::size_t kV31MaxClientIdLength = 23;
+
+std::optional<model::WallTime> expiry_at(const std::optional<std::uint32_t>& interval,
+                                         model::WallTime now) {
+  if (!interval) return std::nullopt;
+  return now + std::chrono::seconds(*interval);
+}
+
+QoS lower(QoS a, QoS b) { return std::min(a, b); }
+
+std::size_t topic_levels(std::string_view topic) {
+  return 1 + static_cast<std::size_t>(std::count(topic.begin(), topic.end(), '/'));
+}
+
+}  // namespace
+
+SessionMachine::SessionMachine(const SessionLimits& limits, std::string assigned_client_id)
+    : limits_(limits), assigned_client_id_(std::move(assigned_client_id)) {}
+
+// --- incoming packets --------------------------------------------------------
+
+void SessionMachine::on_packet(mqtt::Packet&& packet, model::WallTime now, Actions& out) {
+  if (closing_ || phase_ == Phase::kClosed) return;
+  if (phase_ == Phase::kAwaitConnect) {
+    if (auto* connect = std::get_if<mqtt::Connect>(&packet)) {
+      return handle_connect(std::move(*connect), now, out);
+    }
+    // [MQTT-3.1.0-1]: the first packet must be CONNECT; no CONNACK to send.
+    closing_ = true;
+    out.push_back(CloseConnection{ReasonCode::kProtocolError, "first packet is not CONNECT"});
+    return;
+  }
+  if (phase_ == Phase::kAttaching) {
+    early_packets_.push_back(std::move(packet));
+    return;
+  }
+  std::visit(
+      [&](auto& p) {
+        using P = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<P, mqtt::Publish>) {
+          handle_publish(std::move(p), now, out);
+        } else if constexpr (std::is_same_v<P, mqtt::Puback>) {
+          handle_puback(p.packet_id, out);
+        } else if constexpr (std::is_same_v<P, mqtt::Pubrec>) {
+          handle_pubrec(p, out);
+        } else if constexpr (std::is_same_v<P, mqtt::Pubrel>) {
+          handle_pubrel(p, out);
+        } else if constexpr (std::is_same_v<P, mqtt::Pubcomp>) {
+          handle_pubcomp(p.packet_id, out);
+        } else if constexpr (std::is_same_v<P, mqtt::Subscribe>) {
+          handle_subscribe(std::move(p), out);
+        } else if constexpr (std::is_same_v<P, mqtt::Unsubscribe>) {
+          handle_unsubscribe(std::move(p), out);
+        } else if constexpr (std::is_same_v<P, mqtt::Pingreq>) {
+          out.push_back(SendPacket{mqtt::Pingresp{}});
+        } else if constexpr (std::is_same_v<P, mqtt::Disconnect>) {
+          handle_disconnect(p, out);
+        } else if constexpr (std::is_same_v<P, mqtt::Connect>) {
+          disconnect(ReasonCode::kProtocolError, "second CONNECT", out);  // [MQTT-3.1.0-2]
+        } else if constexpr (std::is_same_v<P, mqtt::Auth>) {
+          // Enhanced authentication was not negotiated at CONNECT [MQTT-4.12.0-1].
+          disconnect(ReasonCode::kProtocolError, "AUTH without an authentication method", out);
+        } else {
+          disconnect(ReasonCode::kProtocolError, "packet a client may not send", out);
+        }
+      },
+      packet);
+  pump(now, out);
+}
+
+void SessionMachine::handle_connect(mqtt::Connect&& c, model::WallTime now, Actions& out) {
+  (void)now;
+  version_ = c.version;
+  const mqtt::Properties& props = c.properties;
+  // The client's limits first: even a refusing CONNACK respects them.
+  if (is_v5(version_)) {
+    requested_expiry_ = props.session_expiry_interval.value_or(0);
+    client_receive_maximum_ = props.receive_maximum.value_or(65'535);
+    client_max_packet_size_ = props.maximum_packet_size.value_or(0xFFFFFFFF);
+    client_topic_alias_maximum_ = props.topic_alias_maximum.value_or(0);
+    request_problem_information_ = props.request_problem_information.value_or(1) == 1;
+  } else {
+    // 3.x: Clean Session 0 keeps the session until the client cleans it.
+    requested_expiry_ = c.clean_start ? 0 : kNeverExpires;
+  }
+  client_id_ = std::move(c.client_id);
+  if (client_id_.empty()) {
+    // 3.1 requires an identifier; 3.1.1 allows an empty one only with Clean
+    // Session [MQTT-3.1.3-7], [MQTT-3.1.3-8]; 5.0 gets one assigned.
+    if (version_ == ProtocolVersion::kV31 ||
+        (version_ == ProtocolVersion::kV311 && !c.clean_start)) {
+      return refuse_connect(ReasonCode::kClientIdentifierNotValid, "empty client identifier", out);
+    }
+    client_id_ = assigned_client_id_;
+    client_id_assigned_ = true;
+  } else if (version_ == ProtocolVersion::kV31 && client_id_.size() > kV31MaxClientIdLength) {
+    return refuse_connect(ReasonCode::kClientIdentifierNotValid, "3.1 client identifier too long",
+                          out);
+  }
+  if (props.authentication_method) {
+    return refuse_connect(ReasonCode::kBadAuthenticationMethod, "no authentication method", out);
+  }
+  if (c.will) {
+    if (c.will->qos > limits_.maximum_qos) {  // [MQTT-3.2.2-12]
+      return refuse_connect(ReasonCode::kQoSNotSupported, "will QoS above Maximum QoS", out);
+    }
+    if (c.will->retain && !limits_.retain_available) {  // [MQTT-3.2.2-13]
+      return refuse_connect(ReasonCode::kRetainNotSupported, "retained will", out);
+    }
+    if (!topic_within_limits(c.will->topic)) {
+      return refuse_connect(ReasonCode::kTopicNameInvalid, "will topic over the limits", out);
+    }
+    will_ = std::move(c.will);
+  }
+  clean_start_ = c.clean_start;
+  expiry_interval_ = std::min(requested_expiry_, limits_.max_session_expiry);
+  keep_alive_ = c.keep_alive;
+  // A 3.x client cannot be told a Server Keep Alive, so it keeps its own.
+  if (is_v5(version_) && limits_.max_keep_alive != 0 &&
+      (keep_alive_ == 0 || keep_alive_ > limits_.max_keep_alive)) {
+    keep_alive_ = limits_.max_keep_alive;
+  }
+  phase_ = Phase::kAttaching;
+  out.push_back(AttachSession{client_id_, clean_start_, expiry_interval_});
+}
+
+void SessionMachine::on_attached(SessionState& state, bool session_present, model::WallTime now,
+                                 Actions& out) {
+  state_ = &state;
+  const bool was_persistent = state.persistent();
+  state.client_id = client_id_;
+  state.expiry_interval = expiry_interval_;
+  session_present_ = session_present && !clean_start_;
+  if (phase_ == Phase::kClosed || closing_) {
+    // The connection dropped while the broker attached the session.
+    phase_ = Phase::kAttaching;
+    closing_ = false;
+    return on_connection_closed(out);
+  }
+  if (expiry_interval_ > 0 || was_persistent) {
+    // D1: CONNACK of a persistent session only after its record is committed.
+    connect_token_ = next_token_++;
+    out.push_back(StoreSession{connect_token_, expiry_interval_});
+    return;
+  }
+  complete_connect(session_present_, now, out);
+}
+
+void SessionMachine::complete_connect(bool session_present, model::WallTime now, Actions& out) {
+  phase_ = Phase::kConnected;
+  send_connack(session_present, out);
+  out.push_back(SetKeepAlive{keep_alive_});
+  resend_inflight(now, out);
+  while (!early_packets_.empty() && !closing_) {
+    mqtt::Packet p = std::move(early_packets_.front());
+    early_packets_.pop_front();
+    on_packet(std::move(p), now, out);
+  }
+  early_packets_.clear();
+  pump(now, out);
+}
+
+void SessionMachine::send_connack(bool session_present, Actions& out) {
+  mqtt::Connack ack;
+  ack.session_present = session_present;
+  if (is_v5(version_)) {
+    mqtt::Properties& p = ack.properties;
+    if (client_id_assigned_) p.assigned_client_identifier = client_id_;
+    if (expiry_interval_ != requested_expiry_) p.session_expiry_interval = expiry_interval_;
+    if (limits_.receive_maximum != 65'535) p.receive_maximum = limits_.receive_maximum;
+    p.maximum_packet_size = limits_.maximum_packet_size;
+    if (limits_.topic_alias_maximum > 0) p.topic_alias_maximum = limits_.topic_alias_maximum;
+    if (limits_.maximum_qos != QoS::kExactlyOnce) {
+      p.maximum_qos = static_cast<std::uint8_t>(limits_.maximum_qos);
+    }
+    if (!limits_.retain_available) p.retain_available = 0;
+    if (!limits_.wildcard_subscription_available) p.wildcard_subscription_available = 0;
+    if (!limits_.subscription_identifiers_available) p.subscription_identifier_available = 0;
+    if (!limits_.shared_subscription_available) p.shared_subscription_available = 0;
+    if (keep_alive_ != 0 && limits_.max_keep_alive != 0 && keep_alive_ == limits_.max_keep_alive) {
+      p.server_keep_alive = keep_alive_;
+    }
+  }
+  out.push_back(SendPacket{std::move(ack)});
+}
+
+void SessionMachine::refuse_connect(ReasonCode reason, const char* why, Actions& out) {
+  // Only an accepted CONNECT stores its will [MQTT-3.1.2-8].
+  will_.reset();
+  mqtt::Connack ack;
+  ack.reason_code = reason;
+  if (is_v5(version_) && request_problem_information_) {
+    ack.properties.reason_string = why;
+    // [MQTT-3.2.2-19]: not if it takes CONNACK over the client's Maximum Packet Size.
+    if (mqtt::encoded_size(ack, version_) > client_max_packet_size_) {
+      ack.properties.reason_string.reset();
+    }
+  }
+  out.push_back(SendPacket{std::move(ack)});
+  closing_ = true;
+  out.push_back(CloseConnection{reason, why});
+}
+
+void SessionMachine::disconnect(ReasonCode reason, const char* why, Actions& out) {
+  if (closing_ || phase_ == Phase::kClosed) return;
+  if (is_v5(version_) && phase_ == Phase::kConnected) {
+    mqtt::Disconnect d;
+    d.reason_code = reason;
+    d.properties.reason_string = why;  // allowed in DISCONNECT [MQTT-3.1.2-29]
+    // [MQTT-3.14.2-3]: not if it takes DISCONNECT over the client's Maximum Packet Size.
+    if (mqtt::encoded_size(d, version_) > client_max_packet_size_) {
+      d.properties.reason_string.reset();
+    }
+    out.push_back(SendPacket{std::move(d)});
+  }
+  closing_ = true;
+  out.push_back(CloseConnection{reason, why});
+}
+
+void SessionMachine::on_decode_error(const mqtt::DecodeError& error, Actions& out) {
+  if (closing_ || phase_ == Phase::kClosed) return;
+  if (phase_ == Phase::kAwaitConnect) {
+    // An unsupported protocol level gets a CONNACK the client can read: the
+    // 3.1.1 form, return code 1 [MQTT-3.1.2-2]. Anything else is closed.
+    if (error.reason == ReasonCode::kUnsupportedProtocolVersion) {
+      version_ = ProtocolVersion::kV311;
+      return refuse_connect(error.reason, error.why, out);
+    }
+    closing_ = true;
+    out.push_back(CloseConnection{error.reason, error.why});
+    return;
+  }
+  disconnect(error.reason, error.why, out);
+}
+
+void SessionMachine::on_keep_alive_timeout(Actions& out) {
+  disconnect(ReasonCode::kKeepAliveTimeout, "keep alive timeout", out);
+}
+
+void SessionMachine::on_kicked(ReasonCode reason, Actions& out) {
+  disconnect(reason, "closed by the server", out);
+}
+
+void SessionMachine::on_connection_closed(Actions& out) {
+  if (phase_ == Phase::kClosed) return;
+  const bool attached = state_ != nullptr;
+  const bool attaching = phase_ == Phase::kAttaching && !attached;
+  phase_ = Phase::kClosed;
+  closing_ = true;
+  if (attaching) return;  // on_attached will detach when the broker answers
+  if (!attached) return;  // CONNECT never accepted: no session, no will
+  if (will_ && !will_cancelled_) {
+    if (auto message = will_message()) {
+      ScheduleWill will;
+      will.message = std::make_shared<const model::Message>(std::move(*message));
+      // Published after the Will Delay Interval or when the session ends,
+      // whichever is first [MQTT-3.1.3-9].
+      will.delay_seconds =
+          std::min(will_->properties.will_delay_interval.value_or(0), expiry_interval_);
+      will.message_expiry_interval = will_->properties.message_expiry_interval;
+      out.push_back(std::move(will));
+    }
+  }
+  out.push_back(DetachSession{expiry_interval_});
+  state_ = nullptr;
+}
+
+std::optional<model::Message> SessionMachine::will_message() const {
+  if (!will_) return std::nullopt;
+  model::Message m;
+  m.topic = will_->topic;
+  m.payload = will_->payload;
+  m.qos = will_->qos;
+  m.retain = will_->retain;
+  mqtt::Properties copy = will_->properties;
+  m.properties = forwarded_properties(std::move(copy));
+  m.origin = state_ ? state_->id : 0;
+  return m;
+}
+
+// --- publish, client to server -------------------------------------------------
+
+void SessionMachine::handle_publish(mqtt::Publish&& p, model::WallTime now, Actions& out) {
+  if (is_v5(version_) && p.properties.topic_alias) {
+    const std::uint16_t alias = *p.properties.topic_alias;
+    if (alias == 0 || alias > limits_.topic_alias_maximum) {  // [MQTT-3.3.2-8], [MQTT-3.3.2-9]
+      return disconnect(ReasonCode::kTopicAliasInvalid, "topic alias 0 or above the maximum", out);
+    }
+    if (inbound_aliases_.size() <= alias) inbound_aliases_.resize(limits_.topic_alias_maximum + 1u);
+    if (p.topic.empty()) {
+      if (inbound_aliases_[alias].empty()) {
+        return disconnect(ReasonCode::kProtocolError, "unknown topic alias", out);
+      }
+      p.topic = inbound_aliases_[alias];
+    } else {
+      inbound_aliases_[alias] = p.topic;
+    }
+  }
+  if (p.qos > limits_.maximum_qos) {  // [MQTT-3.2.2-11]
+    return disconnect(ReasonCode::kQoSNotSupported, "QoS above Maximum QoS", out);
+  }
+  if (p.retain && !limits_.retain_available) {  // [MQTT-3.2.2-14]
+    return disconnect(ReasonCode::kRetainNotSupported, "retain not available", out);
+  }
+  if (p.qos != QoS::kAtMostOnce) {
+    if (p.qos == QoS::kExactlyOnce) {
+      // D4: a PUBLISH re-sent with an identifier we hold is not routed again.
+      auto it = state_->incoming_qos2.find(p.packet_id);
+      if (it != state_->incoming_qos2.end()) {
+        // Committed: PUBREC again; not yet: the first PUBREC is on its way.
+        if (it->second) enqueue_ack(response<mqtt::Pubrec>(p.packet_id), false, true);
+        return flush_acks(out);
+      }
+    }
+    if (receive_slots_used_ >= limits_.receive_maximum) {  // [MQTT-3.3.4-7], §3.2.2.3.3
+      return disconnect(ReasonCode::kReceiveMaximumExceeded, "receive maximum exceeded", out);
+    }
+  }
+  if (!topic_within_limits(p.topic)) {
+    if (p.qos == QoS::kAtMostOnce || !is_v5(version_)) {
+      return disconnect(ReasonCode::kTopicNameInvalid, "topic name over the limits", out);
+    }
+    ++receive_slots_used_;
+    const ReasonCode rc = ReasonCode::kTopicNameInvalid;
+    mqtt::Packet ack = p.qos == QoS::kAtLeastOnce
+                           ? mqtt::Packet(response<mqtt::Puback>(p.packet_id, rc))
+                           : mqtt::Packet(response<mqtt::Pubrec>(p.packet_id, rc));
+    enqueue_ack(std::move(ack), true, true);
+    return flush_acks(out);
+  }
+
+  auto message = std::make_shared<model::Message>();
+  message->topic = std::move(p.topic);
+  message->payload = std::move(p.payload);
+  message->qos = p.qos;
+  message->retain = p.retain;
+  message->expires_at = expiry_at(p.properties.message_expiry_interval, now);
+  message->properties = forwarded_properties(std::move(p.properties));
+  message->origin = state_->id;
+
+  RoutePublish route;
+  route.message = std::move(message);
+  if (p.qos == QoS::kAtLeastOnce) {
+    ++receive_slots_used_;
+    route.token = enqueue_ack(response<mqtt::Puback>(p.packet_id), true, false);
+  } else if (p.qos == QoS::kExactlyOnce) {
+    ++receive_slots_used_;
+    state_->incoming_qos2.emplace(p.packet_id, false);
+    route.token = enqueue_ack(response<mqtt::Pubrec>(p.packet_id), false, false);
+    find_ack(route.token)->qos2_packet_id = p.packet_id;
+    route.qos2_packet_id = p.packet_id;
+  }
+  out.push_back(std::move(route));
+}
+
+void SessionMachine::handle_pubrel(const mqtt::Pubrel& pubrel, Actions& out) {
+  auto it = state_->incoming_qos2.find(pubrel.packet_id);
+  if (it == state_->incoming_qos2.end() || !it->second) {
+    // Unknown identifier: complete the client's flow; 5.0 says why.
+    enqueue_ack(response<mqtt::Pubcomp>(
+                    pubrel.packet_id,
+                    is_v5(version_) ? ReasonCode::kPacketIdentifierNotFound : ReasonCode::kSuccess),
+                false, true);
+    return flush_acks(out);
+  }
+  // The identifier is free again once PUBREL arrived [MQTT-4.3.3-?]; PUBCOMP
+  // waits until the dedup record is gone, so a restart cannot drop a new
+  // PUBLISH that reuses the identifier.
+  state_->incoming_qos2.erase(it);
+  const Token token = enqueue_ack(response<mqtt::Pubcomp>(pubrel.packet_id), true, false);
+  out.push_back(ReleaseIncoming{token, pubrel.packet_id});
+}
+
+// --- subscriptions -------------------------------------------------------------
+
+void SessionMachine::handle_subscribe(mqtt::Subscribe&& s, Actions& out) {
+  const auto& ids = s.properties.subscription_identifiers;
+  if (!ids.empty() && !limits_.subscription_identifiers_available) {
+    return disconnect(ReasonCode::kSubscriptionIdentifiersNotSupported,
+                      "subscription identifiers not supported", out);
+  }
+  const std::uint32_t subscription_id = ids.empty() ? 0 : ids.front();
+  PendingAck ack;
+  ack.token = next_token_++;
+  std::size_t count = state_->subscription_count;
+  for (mqtt::TopicSubscription& sub : s.subscriptions) {
+    const bool shared = sub.filter.starts_with(model::kSharedPrefix);
+    const bool wildcard = sub.filter.find_first_of("+#") != std::string::npos;
+    std::optional<ReasonCode> refused;
+    if (shared && !limits_.shared_subscription_available) {
+      refused = ReasonCode::kSharedSubscriptionsNotSupported;
+    } else if (wildcard && !limits_.wildcard_subscription_available) {
+      refused = ReasonCode::kWildcardSubscriptionsNotSupported;
+    } else if (!topic_within_limits(sub.filter)) {
+      refused = ReasonCode::kTopicFilterInvalid;
+    } else if (limits_.max_subscriptions != 0 && count >= limits_.max_subscriptions) {
+      refused = ReasonCode::kQuotaExceeded;
+    }
+    if (refused && !is_v5(version_)) refused = ReasonCode::kUnspecifiedError;
+    ack.suback_codes.push_back(refused);
+    if (refused) continue;
+    ++count;
+    SubscribeRequest request;
+    request.filter = std::move(sub.filter);
+    request.options = sub.options;
+    request.options.max_qos = lower(sub.options.max_qos, limits_.maximum_qos);
+    request.subscription_id = subscription_id;
+    ack.requests.push_back(std::move(request));
+  }
+  mqtt::Suback suback;
+  suback.packet_id = s.packet_id;
+  ack.packet = std::move(suback);
+  const Token token = ack.token;
+  std::vector<SubscribeRequest> requests = ack.requests;
+  acks_.push_back(std::move(ack));
+  if (requests.empty()) {
+    on_subscribed(token, {}, model::WallTime{}, out);
+    return;
+  }
+  out.push_back(ApplySubscribe{token, std::move(requests)});
+}
+
+void SessionMachine::on_subscribed(Token token, const std::vector<SubscribeResult>& results,
+                                   model::WallTime now, Actions& out) {
+  PendingAck* ack = find_ack(token);
+  if (ack == nullptr) return;
+  CAIRN_CHECK(results.size() == ack->requests.size(), "one result per subscribe request");
+  auto& suback = std::get<mqtt::Suback>(*ack->packet);
+  std::size_t next = 0;
+  for (const auto& refused : ack->suback_codes) {
+    if (refused) {
+      suback.reason_codes.push_back(*refused);
+      continue;
+    }
+    const SubscribeResult& r = results[next];
+    const SubscribeRequest& request = ack->requests[next];
+    ++next;
+    ReasonCode code = r.reason;
+    if (!is_v5(version_) && mqtt::is_failure(code)) code = ReasonCode::kUnspecifiedError;
+    suback.reason_codes.push_back(code);
+    if (mqtt::is_failure(code)) continue;
+    if (state_) ++state_->subscription_count;
+    if (r.existed && state_) --state_->subscription_count;
+    // Retained messages follow the SUBACK per Retain Handling [MQTT-3.3.1-9..11];
+    // a shared subscription never gets them [MQTT-4.8.2-?].
+    const auto rh = request.options.retain_handling;
+    const bool shared = request.filter.starts_with(model::kSharedPrefix);
+    if (!shared && (rh == model::RetainHandling::kSendOnSubscribe ||
+                    (rh == model::RetainHandling::kSendOnNewSubscribe && !r.existed))) {
+      SubscribeRequest granted = request;
+      granted.options.max_qos = static_cast<QoS>(static_cast<std::uint8_t>(code));
+      ack->retained_after.push_back(std::move(granted));
+    }
+  }
+  ack->ready = true;
+  flush_acks(out);
+  pump(now, out);
+}
+
+void SessionMachine::handle_unsubscribe(mqtt::Unsubscribe&& u, Actions& out) {
+  mqtt::Unsuback unsuback;
+  unsuback.packet_id = u.packet_id;
+  const Token token = enqueue_ack(mqtt::Packet(std::move(unsuback)), false, false);
+  out.push_back(ApplyUnsubscribe{token, std::move(u.filters)});
+}
+
+void SessionMachine::on_unsubscribed(Token token, const std::vector<bool>& existed, Actions& out) {
+  PendingAck* ack = find_ack(token);
+  if (ack == nullptr) return;
+  auto& unsuback = std::get<mqtt::Unsuback>(*ack->packet);
+  for (bool e : existed) {
+    if (e && state_ && state_->subscription_count > 0) --state_->subscription_count;
+    if (is_v5(version_)) {
+      unsuback.reason_codes.push_back(e ? ReasonCode::kSuccess
+                                        : ReasonCode::kNoSubscriptionExisted);
+    }
+  }
+  ack->ready = true;
+  flush_acks(out);
+}
+
+// --- disconnect ------------------------------------------------------------------
+
+void SessionMachine::handle_disconnect(const mqtt::Disconnect& d, Actions& out) {
+  if (is_v5(version_) && d.properties.session_expiry_interval) {
+    // [MQTT-3.14.2-2]: a session that was to end at disconnect cannot be
+    // made to outlive it now.
+    if (requested_expiry_ == 0 && *d.properties.session_expiry_interval != 0) {
+      return disconnect(ReasonCode::kProtocolError, "session expiry set at DISCONNECT", out);
+    }
+    expiry_interval_ = std::min(*d.properties.session_expiry_interval, limits_.max_session_expiry);
+    if (state_) state_->expiry_interval = expiry_interval_;
+  }
+  // Only a normal DISCONNECT (0x00) discards the will [MQTT-3.14.4-3]; 0x04
+  // and the error codes keep it (§3.1.2.5). 3.x decodes as 0x00.
+  if (d.reason_code == ReasonCode::kNormalDisconnection) will_cancelled_ = true;
+  closing_ = true;
+  out.push_back(CloseConnection{ReasonCode::kNormalDisconnection, "client disconnected"});
+}
+
+// --- store completions and the acknowledgement FIFO ------------------------------
+
+void SessionMachine::on_committed(Token token, model::WallTime now, Actions& out) {
+  if (token == connect_token_ && connect_token_ != 0) {
+    connect_token_ = 0;
+    if (phase_ == Phase::kAttaching && !closing_) complete_connect(session_present_, now, out);
+    return;
+  }
+  if (auto it = pending_pubrels_.find(token); it != pending_pubrels_.end()) {
+    if (phase_ == Phase::kConnected && !closing_) {
+      out.push_back(SendPacket{response<mqtt::Pubrel>(it->second)});
+    }
+    pending_pubrels_.erase(it);
+    return;
+  }
+  PendingAck* ack = find_ack(token);
+  if (ack == nullptr) return;
+  ack->ready = true;
+  if (ack->qos2_packet_id != 0 && state_) {
+    auto it = state_->incoming_qos2.find(ack->qos2_packet_id);
+    if (it != state_->incoming_qos2.end()) it->second = true;
+  }
+  flush_acks(out);
+  pump(now, out);
+}
+
+void SessionMachine::on_commit_failed(Token token, Actions& out) {
+  if (token == connect_token_ && connect_token_ != 0) {
+    connect_token_ = 0;
+    return refuse_connect(ReasonCode::kServerUnavailable, "the store cannot commit", out);
+  }
+  PendingAck* ack = find_ack(token);
+  if (ack != nullptr && is_v5(version_) && ack->packet &&
+      (std::holds_alternative<mqtt::Puback>(*ack->packet) ||
+       std::holds_alternative<mqtt::Pubrec>(*ack->packet))) {
+    // D8: refused, never acknowledged; the client may publish it again.
+    std::visit(
+        [](auto& p) {
+          if constexpr (requires { p.reason_code; }) p.reason_code = ReasonCode::kUnspecifiedError;
+        },
+        *ack->packet);
+    if (ack->qos2_packet_id != 0 && state_) state_->incoming_qos2.erase(ack->qos2_packet_id);
+    ack->qos2_packet_id = 0;
+    // A PUBREC of 0x80 or more ends the QoS 2 flow: its Receive Maximum slot
+    // is free again, as the client's quota is [MQTT-3.3.4-7], §4.9.
+    ack->frees_receive_slot = true;
+    ack->ready = true;
+    return flush_acks(out);
+  }
+  // 3.x has no way to refuse: close without the ack, so the client re-sends.
+  disconnect(ReasonCode::kUnspecifiedError, "the store cannot commit", out);
+}
+
+Token SessionMachine::enqueue_ack(std::optional<mqtt::Packet> packet, bool frees_receive_slot,
+                                  bool ready) {
+  PendingAck ack;
+  ack.token = next_token_++;
+  ack.packet = std::move(packet);
+  ack.frees_receive_slot = frees_receive_slot;
+  ack.ready = ready;  // when not ready, the caller emits the request that completes it
+  acks_.push_back(std::move(ack));
+  return acks_.back().token;
+}
+
+SessionMachine::PendingAck* SessionMachine::find_ack(Token token) {
+  for (PendingAck& ack : acks_) {
+    if (ack.token == token) return &ack;
+  }
+  return nullptr;
+}
+
+void SessionMachine::flush_acks(Actions& out) {
+  while (!acks_.empty() && acks_.front().ready) {
+    PendingAck ack = std::move(acks_.front());
+    acks_.pop_front();
+    if (ack.frees_receive_slot && receive_slots_used_ > 0) --receive_slots_used_;
+    if (closing_ || phase_ != Phase::kConnected) continue;
+    if (ack.packet) out.push_back(SendPacket{std::move(*ack.packet)});
+    for (SubscribeRequest& r : ack.retained_after) out.push_back(SendRetained{std::move(r)});
+  }
+}
+
+bool SessionMachine::topic_within_limits(std::string_view topic) const noexcept {
+  if (limits_.max_topic_length != 0 && topic.size() > limits_.max_topic_length) return false;
+  if (limits_.max_topic_levels != 0 && topic_levels(topic) > limits_.max_topic_levels) return false;
+  return true;
+}
+
+}  // namespace cairn::session

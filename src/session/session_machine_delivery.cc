@@ -1,0 +1,202 @@
+// SessionMachine, server to client: the in-flight window, packet
+// identifiers, QoS 1/2 acknowledgements from the client, re-sending after a
+// reconnect, and what a PUBLISH to this client carries.
+#include <algorithm>
+#include <utility>
+
+#include "mqtt/packet_encoder.h"
+#include "session/packet_conversions.h"
+#include "session/session_machine.h"
+
+namespace cairn::session {
+
+using model::QoS;
+using mqtt::ReasonCode;
+using namespace detail;
+
+// --- publish, server to client -----------------------------------------------
+
+void SessionMachine::handle_puback(std::uint16_t packet_id, Actions& out) {
+  auto& inflight = state_->inflight;
+  auto it = std::find_if(inflight.begin(), inflight.end(), [&](const Inflight& f) {
+    return f.packet_id == packet_id && f.stage == Inflight::Stage::kPublishSent &&
+           f.delivery.qos == QoS::kAtLeastOnce;
+  });
+  if (it == inflight.end()) return;  // unknown: nothing to complete
+  if (it->delivery.sequence != 0) out.push_back(DeliveryDone{it->delivery.sequence});
+  inflight.erase(it);
+  release_packet_id(packet_id);
+}
+
+void SessionMachine::handle_pubrec(const mqtt::Pubrec& pubrec, Actions& out) {
+  auto& inflight = state_->inflight;
+  auto it = std::find_if(inflight.begin(), inflight.end(), [&](const Inflight& f) {
+    return f.packet_id == pubrec.packet_id && f.delivery.qos == QoS::kExactlyOnce;
+  });
+  if (it == inflight.end()) {
+    if (is_v5(version_)) {
+      out.push_back(SendPacket{
+          response<mqtt::Pubrel>(pubrec.packet_id, ReasonCode::kPacketIdentifierNotFound)});
+    }
+    return;
+  }
+  if (mqtt::is_failure(pubrec.reason_code)) {
+    // The client refused the message: the flow ends here [MQTT-4.3.3-4].
+    if (it->delivery.sequence != 0) out.push_back(DeliveryDone{it->delivery.sequence});
+    inflight.erase(it);
+    release_packet_id(pubrec.packet_id);
+    return;
+  }
+  if (it->stage == Inflight::Stage::kPubrelSent) {  // a repeated PUBREC
+    // Not before the PUBREL stage is recorded (D3); on_committed sends it then.
+    const bool recording =
+        std::any_of(pending_pubrels_.begin(), pending_pubrels_.end(),
+                    [&](const auto& pending) { return pending.second == pubrec.packet_id; });
+    if (!recording) out.push_back(SendPacket{response<mqtt::Pubrel>(pubrec.packet_id)});
+    return;
+  }
+  it->stage = Inflight::Stage::kPubrelSent;
+  it->delivery.message.reset();  // only the identifier matters from here on
+  if (it->delivery.sequence == 0) {
+    out.push_back(SendPacket{response<mqtt::Pubrel>(pubrec.packet_id)});
+    return;
+  }
+  // D3: the PUBREL stage is recorded before PUBREL goes out, so a restart
+  // re-sends PUBREL, never the PUBLISH the client already has.
+  const Token token = next_token_++;
+  pending_pubrels_.emplace(token, pubrec.packet_id);
+  out.push_back(RecordPubrel{token, it->delivery.sequence});
+}
+
+void SessionMachine::handle_pubcomp(std::uint16_t packet_id, Actions& out) {
+  auto& inflight = state_->inflight;
+  auto it = std::find_if(inflight.begin(), inflight.end(), [&](const Inflight& f) {
+    return f.packet_id == packet_id && f.stage == Inflight::Stage::kPubrelSent;
+  });
+  if (it == inflight.end()) return;
+  if (it->delivery.sequence != 0) out.push_back(DeliveryDone{it->delivery.sequence});
+  inflight.erase(it);
+  release_packet_id(packet_id);
+}
+
+void SessionMachine::deliver(Delivery delivery, model::WallTime now, Actions& out) {
+  if (state_ == nullptr) return;
+  state_->queue.push_back(std::move(delivery));
+  pump(now, out);
+}
+
+void SessionMachine::pump(model::WallTime now, Actions& out) {
+  if (phase_ != Phase::kConnected || closing_ || state_ == nullptr) return;
+  auto& queue = state_->queue;
+  while (!queue.empty()) {
+    if (queue.front().qos != QoS::kAtMostOnce && state_->inflight.size() >= send_window()) break;
+    Delivery d = std::move(queue.front());
+    queue.pop_front();
+    send_delivery(std::move(d), now, out);
+  }
+}
+
+std::uint16_t SessionMachine::send_window() const noexcept {
+  return is_v5(version_) ? std::min(limits_.max_inflight, client_receive_maximum_)
+                         : limits_.max_inflight;
+}
+
+void SessionMachine::send_delivery(Delivery&& d, model::WallTime now, Actions& out) {
+  const model::Message& m = *d.message;
+  if (m.expires_at && *m.expires_at <= now) {  // [MQTT-3.3.2-5]
+    if (d.sequence != 0) out.push_back(DeliveryDone{d.sequence});
+    return;
+  }
+  mqtt::Publish p;
+  std::uint16_t new_alias = 0;
+  p.qos = d.qos;
+  p.retain = d.retain;
+  p.topic = m.topic;
+  p.payload = m.payload;
+  if (is_v5(version_)) {
+    add_forwarded(m.properties, p.properties);
+    if (m.expires_at) p.properties.message_expiry_interval = remaining_seconds(*m.expires_at, now);
+    p.properties.subscription_identifiers = d.subscription_ids;
+    if (client_topic_alias_maximum_ > 0) {
+      auto it = outbound_aliases_.find(p.topic);
+      if (it != outbound_aliases_.end()) {
+        p.properties.topic_alias = it->second;
+        p.topic.clear();  // the alias stands for it [MQTT-3.3.2-12]
+      } else if (outbound_aliases_.size() < client_topic_alias_maximum_) {
+        // Recorded below, once this PUBLISH is known to be sent: the client
+        // learns an alias only from a PUBLISH it receives.
+        new_alias = static_cast<std::uint16_t>(outbound_aliases_.size() + 1);
+        p.properties.topic_alias = new_alias;
+      }
+    }
+  }
+  if (p.qos != QoS::kAtMostOnce) p.packet_id = 1;  // sized with an identifier
+  // [MQTT-3.1.2-25]: never send more than the client accepts; the message is
+  // dropped as if it had been delivered.
+  if (mqtt::encoded_size(p, version_) > client_max_packet_size_) {
+    if (d.sequence != 0) out.push_back(DeliveryDone{d.sequence});
+    return;
+  }
+  if (new_alias != 0) outbound_aliases_.emplace(p.topic, new_alias);
+  if (p.qos != QoS::kAtMostOnce) {
+    p.packet_id = allocate_packet_id();
+    state_->inflight.push_back(Inflight{p.packet_id, Inflight::Stage::kPublishSent, std::move(d)});
+  }
+  out.push_back(SendPacket{std::move(p)});
+}
+
+void SessionMachine::resend_inflight(model::WallTime now, Actions& out) {
+  // [MQTT-4.4.0-1]: after a reconnect with a session, unacknowledged PUBLISH
+  // and PUBREL packets are re-sent first, in their original order, with DUP.
+  auto& inflight = state_->inflight;
+  for (auto it = inflight.begin(); it != inflight.end();) {
+    const Inflight& f = *it;
+    if (f.stage == Inflight::Stage::kPubrelSent) {
+      out.push_back(SendPacket{response<mqtt::Pubrel>(f.packet_id)});
+      ++it;
+      continue;
+    }
+    const model::Message& m = *f.delivery.message;
+    mqtt::Publish p;
+    p.dup = true;
+    p.qos = f.delivery.qos;
+    p.retain = f.delivery.retain;
+    p.topic = m.topic;
+    p.payload = m.payload;
+    p.packet_id = f.packet_id;
+    if (is_v5(version_)) {
+      add_forwarded(m.properties, p.properties);
+      // Onward delivery has started, so it goes even if it expired since;
+      // still with what is left of its interval [MQTT-3.3.2-6].
+      if (m.expires_at) {
+        p.properties.message_expiry_interval = remaining_seconds(*m.expires_at, now);
+      }
+      p.properties.subscription_identifiers = f.delivery.subscription_ids;
+    }
+    // [MQTT-3.1.2-25]: this connection may accept less than the one it was
+    // first sent on; drop it as if it had been delivered.
+    if (mqtt::encoded_size(p, version_) > client_max_packet_size_) {
+      if (f.delivery.sequence != 0) out.push_back(DeliveryDone{f.delivery.sequence});
+      release_packet_id(f.packet_id);
+      it = inflight.erase(it);
+      continue;
+    }
+    out.push_back(SendPacket{std::move(p)});
+    ++it;
+  }
+}
+
+std::uint16_t SessionMachine::allocate_packet_id() {
+  // The window is far below 65,535, so a free identifier is always near.
+  for (;;) {
+    const std::uint16_t id = state_->next_packet_id;
+    state_->next_packet_id = static_cast<std::uint16_t>(id == 0xFFFF ? 1 : id + 1);
+    if (state_->packet_ids_in_use.insert(id).second) return id;
+  }
+}
+
+void SessionMachine::release_packet_id(std::uint16_t packet_id) {
+  state_->packet_ids_in_use.erase(packet_id);
+}
+
+}  // namespace cairn::session

@@ -1,0 +1,69 @@
+// SessionState: the part of an MQTT session that outlives its network
+// connections ([MQTT-4.1]): identity, expiry, the outgoing queue and in-flight
+// window, and the incoming QoS 2 packet identifiers awaiting PUBREL.
+//
+// Plain data. The broker owns it and guards it with the session's lock; a
+// SessionMachine reads and changes it only while its driver holds that lock.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "model/message.h"
+#include "model/qos.h"
+
+namespace cairn::session {
+
+// A message routed to this session, waiting for room in the in-flight window.
+struct Delivery {
+  model::MessagePtr message;
+  model::QoS qos = model::QoS::kAtMostOnce;  // already min(message QoS, granted QoS)
+  bool retain = false;                       // the RETAIN flag to send
+  std::vector<std::uint32_t> subscription_ids;
+  // The delivery record's sequence number in the store (D3); 0 when the
+  // session is not persistent and nothing was stored.
+  std::uint64_t sequence = 0;
+};
+
+// An outgoing QoS 1/2 PUBLISH between sending and its last acknowledgement.
+struct Inflight {
+  enum class Stage : std::uint8_t {
+    kPublishSent,  // waiting for PUBACK (QoS 1) or PUBREC (QoS 2)
+    kPubrelSent,   // QoS 2: waiting for PUBCOMP
+  };
+  std::uint16_t packet_id = 0;
+  Stage stage = Stage::kPublishSent;
+  Delivery delivery;
+};
+
+struct SessionState {
+  model::SessionId id = 0;
+  std::string client_id;
+  // Seconds the session outlives its connection; 0xFFFFFFFF never expires.
+  // A 3.x session with Clean Session 0 never expires either.
+  std::uint32_t expiry_interval = 0;
+
+  // Routed messages not yet sent, oldest first.
+  std::deque<Delivery> queue;
+  // Sent QoS 1/2 messages not yet fully acknowledged, in the order sent, which
+  // is the order they are re-sent in after a reconnect [MQTT-4.4.0-1].
+  std::deque<Inflight> inflight;
+  std::unordered_set<std::uint16_t> packet_ids_in_use;
+  std::uint16_t next_packet_id = 1;
+
+  // Incoming QoS 2 PUBLISH packet identifiers, stored with the message and
+  // removed at PUBREL (D4): a re-sent PUBLISH with one of them is not routed
+  // again. `true` once the message is committed and PUBREC may be sent.
+  std::unordered_map<std::uint16_t, bool> incoming_qos2;
+
+  // Topic filters this session holds, for the subscription limit.
+  std::size_t subscription_count = 0;
+
+  bool persistent() const noexcept { return expiry_interval > 0; }
+};
+
+}  // namespace cairn::session

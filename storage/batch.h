@@ -1,0 +1,94 @@
+// Batch: one atomic unit of durable change, in the logical terms of
+// DESIGN.md §5 (messages, delivery records, sessions, subscriptions,
+// retained messages, incoming QoS 2 identifiers). A store commits a batch
+// whole or not at all; how it lays the operations out on disk is its own
+// business (storage/FORMAT.md, issue 5).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "model/message.h"
+#include "model/qos.h"
+#include "model/subscription.h"
+
+namespace cairn::storage {
+
+using MessageId = std::uint64_t;
+
+// A message, stored once however many sessions it is queued for.
+struct PutMessage {
+  MessageId id = 0;
+  model::MessagePtr message;
+};
+
+// A message queued for a persistent session: what is delivered, in what
+// order (sequence, per session), and how far its QoS 2 flow got (D3).
+struct PutDelivery {
+  std::string client_id;
+  std::uint64_t sequence = 0;
+  MessageId message_id = 0;
+  model::QoS qos = model::QoS::kAtMostOnce;
+  bool retain = false;
+  std::vector<std::uint32_t> subscription_ids;
+};
+// The QoS 2 delivery reached PUBREL: re-send PUBREL, not PUBLISH, after a restart.
+struct MarkDeliveryReleased {
+  std::string client_id;
+  std::uint64_t sequence = 0;
+};
+// The subscriber acknowledged it (D3). The message goes with its last delivery.
+struct RemoveDelivery {
+  std::string client_id;
+  std::uint64_t sequence = 0;
+};
+
+struct PutSession {
+  std::string client_id;
+  std::uint32_t expiry_interval = 0;
+};
+// Removes the session and everything stored for it.
+struct RemoveSession {
+  std::string client_id;
+};
+
+struct PutSubscription {
+  std::string client_id;
+  std::string filter;
+  model::SubscriptionOptions options;
+  std::uint32_t subscription_id = 0;
+};
+struct RemoveSubscription {
+  std::string client_id;
+  std::string filter;
+};
+
+struct PutRetained {
+  model::MessagePtr message;
+};
+struct RemoveRetained {
+  std::string topic;
+};
+
+// A received QoS 2 PUBLISH awaiting PUBREL (D4).
+struct PutIncomingQos2 {
+  std::string client_id;
+  std::uint16_t packet_id = 0;
+};
+struct RemoveIncomingQos2 {
+  std::string client_id;
+  std::uint16_t packet_id = 0;
+};
+
+using Operation = std::variant<PutMessage, PutDelivery, MarkDeliveryReleased, RemoveDelivery,
+                               PutSession, RemoveSession, PutSubscription, RemoveSubscription,
+                               PutRetained, RemoveRetained, PutIncomingQos2, RemoveIncomingQos2>;
+
+struct Batch {
+  std::vector<Operation> operations;
+  bool empty() const noexcept { return operations.empty(); }
+};
+
+}  // namespace cairn::storage

@@ -1,0 +1,148 @@
+#include "storage/in_memory_store.h"
+
+#include <string>
+#include <vector>
+
+namespace cairn::storage {
+namespace {
+
+class StoreCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "cairn.storage"; }
+  std::string message(int value) const override {
+    switch (static_cast<StoreErrc>(value)) {
+      case StoreErrc::kFailed:
+        return "the store has failed and accepts no more changes";
+      case StoreErrc::kClosed:
+        return "the store is closed";
+      case StoreErrc::kIo:
+        return "the commit failed";
+    }
+    return "unknown store error";
+  }
+};
+
+}  // namespace
+
+const std::error_category& store_category() noexcept {
+  static const StoreCategory category;
+  return category;
+}
+
+InMemoryStore::InMemoryStore() : thread_([this] { run(); }) {}
+
+InMemoryStore::~InMemoryStore() { close(); }
+
+void InMemoryStore::submit(Batch batch, Completion done) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (!closing_) {
+      queue_.emplace_back(std::move(batch), std::move(done));
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(StoreErrc::kClosed);  // after close(): refused, on the caller's thread
+}
+
+bool InMemoryStore::failed() const noexcept { return false; }
+
+void InMemoryStore::close() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    closing_ = true;
+    queue_cv_.notify_one();
+  }
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+InMemoryStore::Contents InMemoryStore::snapshot() const {
+  std::lock_guard lock(contents_mutex_);
+  return contents_;
+}
+
+std::uint64_t InMemoryStore::commits() const {
+  std::lock_guard lock(contents_mutex_);
+  return commits_;
+}
+
+void InMemoryStore::run() {
+  std::deque<std::pair<Batch, Completion>> work;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // closing, and everything completed
+      work.swap(queue_);
+    }
+    // Like the GroupCommitter: everything that arrived meanwhile is one group.
+    {
+      std::lock_guard lock(contents_mutex_);
+      for (auto& [batch, done] : work) apply(batch);
+    }
+    for (auto& [batch, done] : work) done(std::error_code{});
+    work.clear();
+  }
+}
+
+void InMemoryStore::apply(Batch& batch) {
+  Contents& c = contents_;
+  auto unref = [&](MessageId id) {
+    auto it = references_.find(id);
+    if (it != references_.end() && --it->second == 0) {
+      references_.erase(it);
+      c.messages.erase(id);
+    }
+  };
+  std::vector<MessageId> added;
+  for (Operation& op : batch.operations) {
+    std::visit(
+        [&](auto& o) {
+          using O = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<O, PutMessage>) {
+            c.messages[o.id] = o.message;
+            added.push_back(o.id);
+          } else if constexpr (std::is_same_v<O, PutDelivery>) {
+            ++references_[o.message_id];
+            c.deliveries[o.client_id][o.sequence] = {o, false};
+          } else if constexpr (std::is_same_v<O, MarkDeliveryReleased>) {
+            auto& queue = c.deliveries[o.client_id];
+            if (auto it = queue.find(o.sequence); it != queue.end()) it->second.released = true;
+          } else if constexpr (std::is_same_v<O, RemoveDelivery>) {
+            auto& queue = c.deliveries[o.client_id];
+            if (auto it = queue.find(o.sequence); it != queue.end()) {
+              unref(it->second.delivery.message_id);
+              queue.erase(it);
+            }
+          } else if constexpr (std::is_same_v<O, PutSession>) {
+            c.sessions[o.client_id] = o.expiry_interval;
+          } else if constexpr (std::is_same_v<O, RemoveSession>) {
+            for (auto& [seq, d] : c.deliveries[o.client_id]) unref(d.delivery.message_id);
+            c.deliveries.erase(o.client_id);
+            c.sessions.erase(o.client_id);
+            c.subscriptions.erase(o.client_id);
+            c.incoming_qos2.erase(o.client_id);
+          } else if constexpr (std::is_same_v<O, PutSubscription>) {
+            c.subscriptions[o.client_id][o.filter] = o;
+          } else if constexpr (std::is_same_v<O, RemoveSubscription>) {
+            c.subscriptions[o.client_id].erase(o.filter);
+          } else if constexpr (std::is_same_v<O, PutRetained>) {
+            c.retained[o.message->topic] = o.message;
+          } else if constexpr (std::is_same_v<O, RemoveRetained>) {
+            c.retained.erase(o.topic);
+          } else if constexpr (std::is_same_v<O, PutIncomingQos2>) {
+            c.incoming_qos2[o.client_id].insert(o.packet_id);
+          } else if constexpr (std::is_same_v<O, RemoveIncomingQos2>) {
+            c.incoming_qos2[o.client_id].erase(o.packet_id);
+          }
+        },
+        op);
+  }
+  // A message no delivery refers to is not kept (DESIGN.md §5).
+  for (MessageId id : added) {
+    if (references_.count(id) == 0) c.messages.erase(id);
+  }
+  ++commits_;
+}
+
+}  // namespace cairn::storage

@@ -1,0 +1,68 @@
+// InMemoryStore: a DurableStore that keeps everything in memory, with the
+// asynchronous completion contract of the real one (a thread of its own, one
+// completion per batch, in order). It is what the broker runs on until the
+// LevelDB store lands (issue 5), and what tests use to see what was committed.
+// Nothing survives the process.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "storage/durable_store.h"
+
+namespace cairn::storage {
+
+class InMemoryStore final : public DurableStore {
+ public:
+  // What is committed, as a restart would find it.
+  struct Contents {
+    struct StoredDelivery {
+      PutDelivery delivery;
+      bool released = false;
+    };
+    std::unordered_map<MessageId, model::MessagePtr> messages;
+    std::map<std::string, std::map<std::uint64_t, StoredDelivery>> deliveries;
+    std::map<std::string, std::uint32_t> sessions;  // client id -> expiry interval
+    std::map<std::string, std::map<std::string, PutSubscription>> subscriptions;
+    std::map<std::string, model::MessagePtr> retained;
+    std::map<std::string, std::set<std::uint16_t>> incoming_qos2;
+  };
+
+  InMemoryStore();
+  ~InMemoryStore() override;
+  InMemoryStore(const InMemoryStore&) = delete;
+  InMemoryStore& operator=(const InMemoryStore&) = delete;
+
+  void submit(Batch batch, Completion done) override;
+  bool failed() const noexcept override;
+  void close() override;
+
+  Contents snapshot() const;
+  std::uint64_t commits() const;  // batches committed so far
+
+ private:
+  void run();
+  void apply(Batch& batch);  // REQUIRES: contents_mutex_ held
+
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<std::pair<Batch, Completion>> queue_;  // guarded by queue_mutex_
+  bool closing_ = false;                            // guarded by queue_mutex_
+
+  mutable std::mutex contents_mutex_;
+  Contents contents_;                                      // guarded by contents_mutex_
+  std::unordered_map<MessageId, std::size_t> references_;  // guarded by contents_mutex_
+  std::uint64_t commits_ = 0;                              // guarded by contents_mutex_
+
+  std::thread thread_;  // last: starts after everything it uses exists
+};
+
+}  // namespace cairn::storage

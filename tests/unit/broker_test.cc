@@ -1,0 +1,435 @@
+// Broker: routing with the durability ordering of DESIGN.md D1, D2, D4 and D8
+// (a ManualStore decides when commits happen), sessions attached, taken
+// over, expired and ended, wills, retained messages and shared subscriptions.
+#include "broker/broker.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/manual_store.h"
+
+namespace cairn::broker {
+namespace {
+
+using model::QoS;
+using std::chrono::seconds;
+
+const model::WallTime kNow = model::WallTime{} + std::chrono::hours(1000);
+
+class FakeOwner : public SessionOwner {
+ public:
+  void deliveries_ready() override { ++ready; }
+  void kick(mqtt::ReasonCode reason) override { kicks.push_back(reason); }
+  int ready = 0;
+  std::vector<mqtt::ReasonCode> kicks;
+};
+
+model::MessagePtr message(std::string topic, QoS qos, bool retain = false,
+                          std::string payload = "p", model::SessionId origin = 0) {
+  auto m = std::make_shared<model::Message>();
+  m->topic = std::move(topic);
+  m->payload = std::move(payload);
+  m->qos = qos;
+  m->retain = retain;
+  m->origin = origin;
+  return m;
+}
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  struct Client {
+    std::shared_ptr<FakeOwner> owner = std::make_shared<FakeOwner>();
+    Broker::Attachment attachment;
+    std::shared_ptr<Session> session() const { return attachment.session; }
+  };
+
+  Client connect(const std::string& id, std::uint32_t expiry, bool clean_start = true) {
+    Client c;
+    c.attachment = broker_.attach(session::AttachSession{id, clean_start, expiry}, c.owner, kNow);
+    {
+      std::lock_guard lock(c.session()->mutex);
+      c.session()->state.expiry_interval = expiry;
+    }
+    if (expiry > 0) broker_.store_session(c.session(), {0, expiry}, [](std::error_code) {});
+    store_.commit_all();
+    return c;
+  }
+
+  void subscribe(const Client& c, std::string filter, QoS qos, std::uint32_t id = 0,
+                 bool no_local = false) {
+    session::ApplySubscribe request;
+    session::SubscribeRequest r;
+    r.filter = std::move(filter);
+    r.options.max_qos = qos;
+    r.options.no_local = no_local;
+    r.subscription_id = id;
+    request.requests.push_back(r);
+    broker_.subscribe(c.session(), request, [](auto, std::error_code) {});
+    store_.commit_all();
+  }
+
+  // Routes and reports whether `done` ran, and with what.
+  std::optional<std::error_code>* publish(const std::shared_ptr<Session>& from, model::MessagePtr m,
+                                          std::uint16_t qos2_id = 0) {
+    results_.push_back(std::make_unique<std::optional<std::error_code>>());
+    auto* result = results_.back().get();
+    session::RoutePublish request;
+    request.message = std::move(m);
+    request.token = 1;
+    request.qos2_packet_id = qos2_id;
+    broker_.route(from, request, [result](std::error_code ec) { *result = ec; });
+    return result;
+  }
+
+  std::deque<session::Delivery> queue_of(const Client& c) {
+    std::lock_guard lock(c.session()->mutex);
+    return c.session()->state.queue;
+  }
+
+  void disconnect(const Client& c, std::uint32_t expiry) {
+    broker_.detach(c.session(), c.attachment.generation, {expiry}, kNow);
+    store_.commit_all();
+  }
+
+  test::ManualStore store_;
+  Broker broker_{store_, BrokerSettings{}};
+  std::vector<std::unique_ptr<std::optional<std::error_code>>> results_;
+};
+
+TEST_F(BrokerTest, DurableMessageIsCommittedBeforeSubscribersSeeItOrItIsAcked) {
+  Client sub = connect("sub", 3600);
+  subscribe(sub, "a/#", QoS::kAtLeastOnce);
+  Client pub = connect("pub", 0);
+  auto* done = publish(pub.session(), message("a/b", QoS::kAtLeastOnce));
+  // D1, D2: nothing visible and no ack before the commit.
+  EXPECT_FALSE(done->has_value());
+  EXPECT_TRUE(queue_of(sub).empty());
+  ASSERT_EQ(store_.pending(), 1u);
+  const storage::Batch& batch = store_.submitted().back();
+  ASSERT_EQ(batch.operations.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<storage::PutMessage>(batch.operations[0]));
+  const auto& record = std::get<storage::PutDelivery>(batch.operations[1]);
+  EXPECT_EQ(record.client_id, "sub");
+  EXPECT_EQ(record.qos, QoS::kAtLeastOnce);
+
+  store_.commit_next();
+  ASSERT_TRUE(done->has_value());
+  EXPECT_FALSE(done->value());
+  auto queue = queue_of(sub);
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue[0].sequence, record.sequence);
+  EXPECT_NE(queue[0].sequence, 0u);
+  EXPECT_EQ(sub.owner->ready, 1);
+}
+
+TEST_F(BrokerTest, MessageForOnlyNonPersistentSessionsNeedsNoCommit) {
+  Client sub = connect("sub", 0);
+  subscribe(sub, "a/b", QoS::kAtLeastOnce);
+  Client pub = connect("pub", 0);
+  const std::size_t batches = store_.submitted().size();
+  auto* done = publish(pub.session(), message("a/b", QoS::kAtLeastOnce));
+  EXPECT_EQ(store_.submitted().size(), batches);
+  ASSERT_TRUE(done->has_value());
+  EXPECT_FALSE(done->value());
+  ASSERT_EQ(queue_of(sub).size(), 1u);
+  EXPECT_EQ(queue_of(sub)[0].sequence, 0u);
+}
+
+TEST_F(BrokerTest, StoreFailureRefusesAndDeliversNothing) {
+  Client sub = connect("sub", 3600);
+  subscribe(sub, "a/b", QoS::kExactlyOnce);
+  Client pub = connect("pub", 0);
+  auto* done = publish(pub.session(), message("a/b", QoS::kExactlyOnce));
+  store_.fail_all();
+  ASSERT_TRUE(done->has_value());
+  EXPECT_TRUE(done->value());  // D8: the error reaches the publisher
+  EXPECT_TRUE(queue_of(sub).empty());
+}
+
+TEST_F(BrokerTest, Qos2DedupRecordIsInTheMessageBatchForAPersistentPublisher) {
+  Client sub = connect("sub", 3600);
+  subscribe(sub, "t", QoS::kExactlyOnce);
+  Client pub = connect("pub", 3600);
+  publish(pub.session(), message("t", QoS::kExactlyOnce), 42);
+  const auto& ops = store_.submitted().back().operations;
+  bool dedup = false;
+  for (const auto& op : ops) {
+    if (const auto* o = std::get_if<storage::PutIncomingQos2>(&op)) {
+      dedup = o->client_id == "pub" && o->packet_id == 42;
+    }
+  }
+  EXPECT_TRUE(dedup);
+  store_.commit_all();
+  EXPECT_EQ(queue_of(sub).size(), 1u);
+}
+
+TEST_F(BrokerTest, Qos2DedupEntryIsSettledWithTheSessionEvenIfTheConnectionIsGone) {
+  // The machine registers the identifier as pending; if its connection closes
+  // before the commit, the session must still learn the outcome, or the
+  // client's re-sent PUBLISH after a reconnect would never get its PUBREC.
+  Client pub = connect("pub", 3600);
+  {
+    std::lock_guard lock(pub.session()->mutex);
+    pub.session()->state.incoming_qos2.emplace(42, false);
+    pub.session()->state.incoming_qos2.emplace(43, false);
+  }
+  publish(pub.session(), message("t", QoS::kExactlyOnce), 42);
+  store_.commit_all();
+  publish(pub.session(), message("t", QoS::kExactlyOnce), 43);
+  store_.fail_all();
+  std::lock_guard lock(pub.session()->mutex);
+  EXPECT_TRUE(pub.session()->state.incoming_qos2.at(42));
+  EXPECT_EQ(pub.session()->state.incoming_qos2.count(43), 0u);  // refused: not a duplicate later
+}
+
+TEST_F(BrokerTest, QosIsTheLowerOfMessageAndSubscription) {
+  Client sub = connect("sub", 0);
+  subscribe(sub, "t", QoS::kAtLeastOnce);
+  Client pub = connect("pub", 0);
+  publish(pub.session(), message("t", QoS::kExactlyOnce));
+  publish(pub.session(), message("t", QoS::kAtMostOnce));
+  auto queue = queue_of(sub);
+  ASSERT_EQ(queue.size(), 2u);
+  EXPECT_EQ(queue[0].qos, QoS::kAtLeastOnce);
+  EXPECT_EQ(queue[1].qos, QoS::kAtMostOnce);
+}
+
+TEST_F(BrokerTest, OverlappingSubscriptionsDeliverOnceWithTheHighestQosAndEveryIdentifier) {
+  Client sub = connect("sub", 0);
+  subscribe(sub, "a/+", QoS::kAtMostOnce, 1);
+  subscribe(sub, "a/#", QoS::kExactlyOnce, 2);
+  Client pub = connect("pub", 0);
+  publish(pub.session(), message("a/b", QoS::kExactlyOnce));
+  auto queue = queue_of(sub);
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue[0].qos, QoS::kExactlyOnce);
+  auto ids = queue[0].subscription_ids;  // in no particular order
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::uint32_t>{1, 2}));
+}
+
+TEST_F(BrokerTest, NoLocalSkipsThePublishersOwnSubscription) {
+  Client c = connect("c", 0);
+  subscribe(c, "t", QoS::kAtMostOnce, 0, /*no_local=*/true);
+  publish(c.session(), message("t", QoS::kAtMostOnce, false, "p", c.session()->id()));
+  EXPECT_TRUE(queue_of(c).empty());
+  Client other = connect("o", 0);
+  publish(other.session(), message("t", QoS::kAtMostOnce, false, "p", other.session()->id()));
+  EXPECT_EQ(queue_of(c).size(), 1u);
+}
+
+TEST_F(BrokerTest, Qos0IsNotQueuedForADisconnectedSessionButQos1Is) {
+  Client sub = connect("sub", 3600);
+  subscribe(sub, "t", QoS::kAtLeastOnce);
+  disconnect(sub, 3600);
+  Client pub = connect("pub", 0);
+  publish(pub.session(), message("t", QoS::kAtMostOnce));
+  publish(pub.session(), message("t", QoS::kAtLeastOnce));
+  store_.commit_all();
+  auto queue = queue_of(sub);
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue[0].qos, QoS::kAtLeastOnce);
+}
+
+TEST_F(BrokerTest, RetainAsPublishedDecidesTheRetainFlagOfRoutedMessages) {
+  Client plain = connect("plain", 0);
+  subscribe(plain, "t", QoS::kAtMostOnce);
+  Client rap = connect("rap", 0);
+  session::ApplySubscribe request;
+  session::SubscribeRequest r;
+  r.filter = "t";
+  r.options.retain_as_published = true;
+  request.requests.push_back(r);
+  broker_.subscribe(rap.session(), request, [](auto, std::error_code) {});
+  Client pub = connect("pub", 0);
+  publish(pub.session(), message("t", QoS::kAtMostOnce, /*retain=*/true));
+  store_.commit_all();
+  EXPECT_FALSE(queue_of(plain).at(0).retain);  // [MQTT-3.3.1-12]
+  EXPECT_TRUE(queue_of(rap).at(0).retain);     // [MQTT-3.3.1-13]
+}
+
+TEST_F(BrokerTest, RetainedMessageIsSetAfterCommitAndClearedByAnEmptyPayload) {
+  Client pub = connect("pub", 0);
+  publish(pub.session(), message("r/1", QoS::kAtLeastOnce, true, "v1"));
+  EXPECT_EQ(broker_.router().retained_count(), 0u);  // D2: not before the commit
+  store_.commit_all();
+  EXPECT_EQ(broker_.router().retained_count(), 1u);
+  EXPECT_EQ(store_.committed_operations<storage::PutRetained>().size(), 1u);
+
+  Client sub = connect("sub", 0);
+  session::SendRetained send;
+  send.subscription.filter = "r/+";
+  send.subscription.options.max_qos = QoS::kAtMostOnce;
+  send.subscription.subscription_id = 7;
+  broker_.send_retained(sub.session(), send, kNow);
+  auto queue = queue_of(sub);
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_TRUE(queue[0].retain);  // [MQTT-3.3.1-9]
+  EXPECT_EQ(queue[0].qos, QoS::kAtMostOnce);
+  EXPECT_EQ(queue[0].subscription_ids, std::vector<std::uint32_t>{7});
+
+  publish(pub.session(), message("r/1", QoS::kAtLeastOnce, true, ""));
+  store_.commit_all();
+  EXPECT_EQ(broker_.router().retained_count(), 0u);
+  EXPECT_EQ(store_.committed_operations<storage::RemoveRetained>().size(), 1u);
+}
+
+TEST_F(BrokerTest, SharedSubscriptionGivesEachMessageToOneMemberInTurn) {
+  Client a = connect("a", 0);
+  Client b = connect("b", 0);
+  subscribe(a, "$share/g/t", QoS::kAtMostOnce);
+  subscribe(b, "$share/g/t", QoS::kAtMostOnce);
+  Client pub = connect("pub", 0);
+  for (int i = 0; i < 4; ++i) publish(pub.session(), message("t", QoS::kAtMostOnce));
+  EXPECT_EQ(queue_of(a).size(), 2u);
+  EXPECT_EQ(queue_of(b).size(), 2u);
+}
+
+TEST_F(BrokerTest, SharedSubscriptionPrefersConnectedMembersAndKeepsOfflineOnes) {
+  Client a = connect("a", 3600);
+  Client b = connect("b", 3600);
+  subscribe(a, "$share/g/t", QoS::kAtLeastOnce);
+  subscribe(b, "$share/g/t", QoS::kAtLeastOnce);
+  disconnect(a, 3600);
+  Client pub = connect("pub", 0);
+  for (int i = 0; i < 3; ++i) publish(pub.session(), message("t", QoS::kAtLeastOnce));
+  store_.commit_all();
+  EXPECT_EQ(queue_of(a).size(), 0u);
+  EXPECT_EQ(queue_of(b).size(), 3u);
+  disconnect(b, 3600);
+  publish(pub.session(), message("t", QoS::kAtLeastOnce));
+  store_.commit_all();
+  EXPECT_EQ(queue_of(a).size() + queue_of(b).size(), 4u);  // queued for a persistent member
+}
+
+TEST_F(BrokerTest, PersistentSubscribeCommitsBeforeItsAnswer) {
+  Client sub = connect("sub", 3600);
+  session::ApplySubscribe request;
+  session::SubscribeRequest r;
+  r.filter = "x/+";
+  r.options.max_qos = QoS::kAtLeastOnce;
+  request.requests.push_back(r);
+  std::optional<std::vector<session::SubscribeResult>> answer;
+  broker_.subscribe(sub.session(), request,
+                    [&](std::vector<session::SubscribeResult> results, std::error_code ec) {
+                      EXPECT_FALSE(ec);
+                      answer = std::move(results);
+                    });
+  EXPECT_FALSE(answer.has_value());  // D1: the SUBACK waits
+  store_.commit_all();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->at(0).reason, mqtt::ReasonCode::kGrantedQoS1);
+  EXPECT_FALSE(answer->at(0).existed);
+  EXPECT_EQ(store_.committed_operations<storage::PutSubscription>().back().filter, "x/+");
+
+  broker_.subscribe(sub.session(), request,
+                    [&](auto results, std::error_code) { answer = std::move(results); });
+  store_.commit_all();
+  EXPECT_TRUE(answer->at(0).existed);
+}
+
+TEST_F(BrokerTest, ReconnectResumesTheSessionAndTakesOverTheConnection) {
+  Client first = connect("c", 3600);
+  subscribe(first, "t", QoS::kAtLeastOnce);
+  Client second = connect("c", 3600, /*clean_start=*/false);
+  EXPECT_TRUE(second.attachment.session_present);
+  EXPECT_EQ(second.session(), first.session());
+  EXPECT_EQ(first.owner->kicks, std::vector<mqtt::ReasonCode>{mqtt::ReasonCode::kSessionTakenOver});
+  // The old connection's late detach does not end the new one's session.
+  disconnect(first, 0);
+  EXPECT_EQ(broker_.session_count(), 1u);
+  Client pub = connect("pub", 0);
+  publish(pub.session(), message("t", QoS::kAtLeastOnce));
+  store_.commit_all();
+  EXPECT_EQ(queue_of(second).size(), 1u);
+}
+
+TEST_F(BrokerTest, CleanStartDiscardsTheOldSession) {
+  Client first = connect("c", 3600);
+  subscribe(first, "t", QoS::kAtLeastOnce);
+  disconnect(first, 3600);
+  Client second = connect("c", 0, /*clean_start=*/true);
+  EXPECT_FALSE(second.attachment.session_present);
+  EXPECT_NE(second.session(), first.session());
+  EXPECT_EQ(broker_.router().subscription_count(), 0u);
+  EXPECT_EQ(store_.committed_operations<storage::RemoveSession>().size(), 1u);
+}
+
+TEST_F(BrokerTest, SessionEndsAtDisconnectWithExpiryZeroAndAfterItsExpiryOtherwise) {
+  Client gone = connect("gone", 0);
+  subscribe(gone, "t", QoS::kAtMostOnce);
+  disconnect(gone, 0);
+  EXPECT_EQ(broker_.router().subscription_count(), 0u);
+
+  Client kept = connect("kept", 60);
+  subscribe(kept, "t", QoS::kAtMostOnce);
+  disconnect(kept, 60);
+  broker_.tick(kNow + seconds(59));
+  EXPECT_EQ(broker_.router().subscription_count(), 1u);
+  broker_.tick(kNow + seconds(60));
+  EXPECT_EQ(broker_.router().subscription_count(), 0u);
+  EXPECT_EQ(broker_.session_count(), 0u);
+  EXPECT_EQ(broker_.counters().sessions_expired.load(), 1u);
+}
+
+TEST_F(BrokerTest, DelayedWillIsPublishedAfterItsDelayUnlessTheClientReturns) {
+  Client sub = connect("sub", 0);
+  subscribe(sub, "will/#", QoS::kAtMostOnce);
+  Client c = connect("c", 3600);
+  session::ScheduleWill will;
+  will.message = message("will/c", QoS::kAtMostOnce);
+  will.delay_seconds = 30;
+  broker_.schedule_will(c.session(), c.attachment.generation, will, kNow);
+  disconnect(c, 3600);
+  broker_.tick(kNow + seconds(29));
+  EXPECT_TRUE(queue_of(sub).empty());
+  broker_.tick(kNow + seconds(30));
+  EXPECT_EQ(queue_of(sub).size(), 1u);
+
+  // Scheduled again, then the client comes back within the delay: no will.
+  Client again = connect("c", 3600, false);
+  broker_.schedule_will(again.session(), again.attachment.generation, will, kNow);
+  disconnect(again, 3600);
+  connect("c", 3600, false);
+  broker_.tick(kNow + seconds(60));
+  EXPECT_EQ(queue_of(sub).size(), 1u);
+}
+
+TEST_F(BrokerTest, WillWithoutDelayIsPublishedAtOnceAndItsExpiryStartsThen) {
+  Client sub = connect("sub", 0);
+  subscribe(sub, "w", QoS::kAtMostOnce);
+  Client c = connect("c", 0);
+  session::ScheduleWill will;
+  will.message = message("w", QoS::kAtMostOnce);
+  will.message_expiry_interval = 10;
+  broker_.schedule_will(c.session(), c.attachment.generation, will, kNow);
+  auto queue = queue_of(sub);
+  ASSERT_EQ(queue.size(), 1u);
+  ASSERT_TRUE(queue[0].message->expires_at.has_value());
+  EXPECT_EQ(*queue[0].message->expires_at, kNow + seconds(10));
+}
+
+TEST_F(BrokerTest, FullQueueDropsAndCounts) {
+  test::ManualStore store;
+  Broker small(store, BrokerSettings{2});
+  auto owner = std::make_shared<FakeOwner>();
+  auto sub = small.attach({"s", true, 0}, owner, kNow);
+  session::ApplySubscribe request;
+  request.requests.push_back({"t", {}, 0});
+  small.subscribe(sub.session, request, [](auto, std::error_code) {});
+  for (int i = 0; i < 3; ++i) {
+    session::RoutePublish r;
+    r.message = message("t", QoS::kAtMostOnce);
+    small.route(sub.session, r, [](std::error_code) {});
+  }
+  EXPECT_EQ(small.counters().deliveries_dropped_queue_full.load(), 1u);
+}
+
+}  // namespace
+}  // namespace cairn::broker
