@@ -45,8 +45,8 @@ asio::ip::tcp::endpoint resolve(asio::io_context& context, const std::string& li
 BrokerApp::BrokerApp(const config::Config& config)
     : config_(config),
       broker_(store_, broker::BrokerSettings{config.limits.max_queued_messages}),
-      housekeeping_(main_),
-      threads_(config.io_threads) {
+      threads_(config.io_threads),
+      housekeeping_(main_) {
   connection_settings_.limits = session_limits(config);
   connection_settings_.connect_timeout = std::chrono::seconds(config.limits.connect_timeout);
 }
@@ -55,8 +55,9 @@ BrokerApp::~BrokerApp() { shutdown(); }
 
 void BrokerApp::start() {
   const asio::ip::tcp::endpoint endpoint = resolve(main_, config_.listen);
-  listener_ = std::make_unique<net::Listener>(main_, threads_, endpoint, broker_,
-                                              connection_settings_, config_.limits.max_connections);
+  listener_ =
+      std::make_unique<net::Listener>(main_, threads_, endpoint, broker_, connection_settings_,
+                                      connection_stats_, config_.limits.max_connections);
   threads_.start();
   listener_->start();
   arm_housekeeping();
@@ -92,8 +93,7 @@ void BrokerApp::shutdown() {
   // Tell every client why, then give the connections a moment to flush.
   broker_.kick_all(mqtt::ReasonCode::kServerShuttingDown);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (listener_ && listener_->stats().active.load() > 0 &&
-         std::chrono::steady_clock::now() < deadline) {
+  while (connection_stats_.active.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   store_.close();

@@ -42,17 +42,20 @@ class BrokerApp {
  private:
   void arm_housekeeping();
 
+  // Declaration order matters: members are destroyed in reverse. The
+  // listener goes first, then the main context with any accept still pending
+  // (its socket belongs to a network thread's context, so those must still
+  // exist), then the network threads and with them the connections, which
+  // use the settings, the counters, the broker and the store declared before.
   config::Config config_;
   net::ConnectionSettings connection_settings_;
-  // Declaration order is destruction order reversed: the network threads go
-  // first (their connections refer to the listener's counters and to the
-  // broker), then the listener, the broker and the store.
+  net::ConnectionStats connection_stats_;
   storage::InMemoryStore store_;
   broker::Broker broker_;
+  net::IoThreads threads_;
   boost::asio::io_context main_;  // signals and housekeeping, run by run_until_signal()
   boost::asio::steady_timer housekeeping_;
   std::unique_ptr<net::Listener> listener_;
-  net::IoThreads threads_;
   bool stopped_ = false;
 };
 

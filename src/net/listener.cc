@@ -24,11 +24,13 @@ std::string random_prefix() {
 
 Listener::Listener(asio::io_context& accept_context, IoThreads& threads,
                    const asio::ip::tcp::endpoint& endpoint, broker::Broker& broker,
-                   ConnectionSettings settings, std::size_t max_connections)
+                   const ConnectionSettings& settings, ConnectionStats& stats,
+                   std::size_t max_connections)
     : acceptor_(accept_context),
       threads_(threads),
       broker_(broker),
-      settings_(std::move(settings)),
+      settings_(settings),
+      stats_(stats),
       max_connections_(max_connections),
       client_id_prefix_(random_prefix()) {
   acceptor_.open(endpoint.protocol());

@@ -19,9 +19,11 @@ class Listener {
  public:
   // Binds and listens at once: a bad address or a port in use throws here,
   // at start-up (DESIGN.md §6), never later.
+  // `settings` and `stats` are shared with the connections, which may outlive
+  // the listener: the owner keeps both alive until the IoThreads are gone.
   Listener(boost::asio::io_context& accept_context, IoThreads& threads,
            const boost::asio::ip::tcp::endpoint& endpoint, broker::Broker& broker,
-           ConnectionSettings settings, std::size_t max_connections);
+           const ConnectionSettings& settings, ConnectionStats& stats, std::size_t max_connections);
 
   void start();
   // Stops accepting; connections already open are not touched.
@@ -37,9 +39,9 @@ class Listener {
   boost::asio::ip::tcp::acceptor acceptor_;
   IoThreads& threads_;
   broker::Broker& broker_;
-  const ConnectionSettings settings_;
+  const ConnectionSettings& settings_;
+  ConnectionStats& stats_;
   const std::size_t max_connections_;
-  ConnectionStats stats_;
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<std::uint64_t> next_client_number_{1};
   std::string client_id_prefix_;

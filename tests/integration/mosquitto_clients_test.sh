@@ -76,12 +76,26 @@ printf '\x10\x05\x00\x04MQ' | timeout 2 bash -c "cat >/dev/tcp/127.0.0.1/$port" 
 mosquitto_pub "${common[@]}" -V 311 -q 1 -t still/up -m yes
 check "serves after a malformed packet" "0" "$?"
 
-# SIGTERM: an orderly shutdown with exit code 0.
+# SIGTERM: an orderly shutdown with exit code 0, with clients still connected.
+# The MQTT 5 one is told why (DISCONNECT 0x8B) and exits; the 3.1.1 one has no
+# way to be told and would reconnect, so it is only there to be closed.
+mosquitto_sub "${common[@]}" -V 5 -t 'z/#' >/dev/null 2>&1 &
+lingering=$!
+mosquitto_sub "${common[@]}" -V 311 -c -i lingering -q 1 -t 'z/#' >/dev/null 2>&1 &
+lingering311=$!
+sleep 0.3
 kill -TERM "$pid"
 status=0
 wait "$pid" || status=$?
 check "exit status after SIGTERM" "0" "$status"
 pid=""
+gone=no
+for _ in $(seq 50); do
+  if ! kill -0 "$lingering" 2>/dev/null; then gone=yes; break; fi
+  sleep 0.1
+done
+check "MQTT 5 client told to go at shutdown" "yes" "$gone"
+kill "$lingering" "$lingering311" 2>/dev/null || true
 
 echo "$passed passed, $failed failed"
 [[ "$failed" == 0 ]]
