@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/version.h"
 #include "config/listen_address.h"
 
 namespace cairn::app {
@@ -58,7 +59,9 @@ void BrokerApp::start() {
   listener_ =
       std::make_unique<net::Listener>(main_, threads_, endpoint, broker_, connection_settings_,
                                       connection_stats_, config_.limits.max_connections);
+  started_ = std::chrono::steady_clock::now();
   threads_.start();
+  publish_sys();
   listener_->start();
   arm_housekeeping();
   spdlog::info("cairn listening on {}:{}", listener_->local_endpoint().address().to_string(),
@@ -70,8 +73,24 @@ void BrokerApp::arm_housekeeping() {
   housekeeping_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
     broker_.tick(std::chrono::system_clock::now());
+    ++ticks_;
+    if (config_.sys_interval != 0 && ticks_ % config_.sys_interval == 0) publish_sys();
     arm_housekeeping();
   });
+}
+
+void BrokerApp::publish_sys() {
+  if (config_.sys_interval == 0) return;
+  const auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+  const auto& s = connection_stats_;
+  broker_.publish_system("$SYS/broker/version", std::string("cairn ") + kVersion);
+  broker_.publish_system("$SYS/broker/uptime", std::to_string(uptime.count()) + " seconds");
+  broker_.publish_system("$SYS/broker/clients/connected", std::to_string(s.active.load()));
+  broker_.publish_system("$SYS/broker/messages/received", std::to_string(s.messages_in.load()));
+  broker_.publish_system("$SYS/broker/messages/sent", std::to_string(s.messages_out.load()));
+  broker_.publish_system("$SYS/broker/bytes/received", std::to_string(s.bytes_in.load()));
+  broker_.publish_system("$SYS/broker/bytes/sent", std::to_string(s.bytes_out.load()));
 }
 
 int BrokerApp::run_until_signal() {

@@ -41,6 +41,8 @@ class BrokerApp {
 
  private:
   void arm_housekeeping();
+  // The $SYS/broker/ topics, retained, refreshed every sys_interval seconds.
+  void publish_sys();
 
   // Declaration order matters: members are destroyed in reverse. The
   // listener goes first, then the main context with any accept still pending
@@ -57,6 +59,8 @@ class BrokerApp {
   boost::asio::steady_timer housekeeping_;
   std::unique_ptr<net::Listener> listener_;
   bool stopped_ = false;
+  std::chrono::steady_clock::time_point started_;
+  std::uint64_t ticks_ = 0;
 };
 
 }  // namespace cairn::app

@@ -412,6 +412,31 @@ void Broker::publish_will(session::ScheduleWill will, model::WallTime now) {
   route(nullptr, request, nullptr);
 }
 
+void Broker::publish_system(std::string topic, std::string payload) {
+  auto message = std::make_shared<model::Message>();
+  message->topic = std::move(topic);
+  message->payload = std::move(payload);
+  message->retain = true;
+  std::vector<RouteTarget> targets;
+  router_.match(*message, targets);
+  std::vector<Queued> queued;
+  for (const RouteTarget& target : targets) {
+    std::shared_ptr<Session> session = find(target.session);
+    if (!session) continue;
+    session::Delivery d;
+    d.message = message;
+    d.retain = target.retain_as_published;
+    d.subscription_ids = target.subscription_ids;
+    {
+      std::lock_guard lock(session->mutex);
+      if (!session->online) continue;  // QoS 0: not queued for the disconnected
+    }
+    queued.push_back({std::move(session), std::move(d)});
+  }
+  router_.set_retained(message);
+  enqueue(queued);
+}
+
 void Broker::tick(model::WallTime now) {
   std::vector<std::shared_ptr<Session>> sessions;
   {

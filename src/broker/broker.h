@@ -89,6 +89,11 @@ class Broker {
   void schedule_will(const std::shared_ptr<Session>& session, std::uint64_t generation,
                      const session::ScheduleWill& request, model::WallTime now);
 
+  // A message the broker makes about itself ($SYS/broker/...): delivered
+  // and kept as the retained value of its topic, like a retained QoS 0
+  // publish, but never stored: it is rebuilt after every start.
+  void publish_system(std::string topic, std::string payload);
+
   // Housekeeping, called about once a second: due wills, expired sessions,
   // expired retained messages.
   void tick(model::WallTime now);

@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
 
 #include "mqtt/packet_encoder.h"
 
@@ -84,6 +85,7 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t bytes)
       break;
     }
     ++stats_.packets_in;
+    if (std::holds_alternative<mqtt::Publish>(std::get<mqtt::Packet>(result))) ++stats_.messages_in;
     drive([&](SessionMachine& m, Actions& a) {
       m.on_packet(std::move(std::get<mqtt::Packet>(result)), wall_now(), a);
     });
@@ -150,8 +152,16 @@ void Connection::execute_one(session::Action& action) {
         if constexpr (std::is_same_v<A, session::SendPacket>) {
           mqtt::encode_packet(a.packet, machine_.version(), output_);
           ++stats_.packets_out;
+          if (std::holds_alternative<mqtt::Publish>(a.packet)) ++stats_.messages_out;
         } else if constexpr (std::is_same_v<A, session::CloseConnection>) {
           close_after_write_ = true;
+          // Every refusal and limit hit ends here: one line with who, why
+          // and the reason code the client was given.
+          const auto level = a.reason == mqtt::ReasonCode::kNormalDisconnection
+                                 ? spdlog::level::debug
+                                 : spdlog::level::info;
+          spdlog::log(level, "{} client '{}': closing: {} (reason 0x{:02X})", peer_,
+                      machine_.client_id(), a.why, static_cast<unsigned>(a.reason));
         } else if constexpr (std::is_same_v<A, session::AttachSession>) {
           broker::Broker::Attachment attachment = broker_.attach(a, weak_from_this(), now);
           session_ = attachment.session;

@@ -44,6 +44,8 @@ struct ConnectionStats {
   std::atomic<std::uint64_t> bytes_out{0};
   std::atomic<std::uint64_t> packets_in{0};
   std::atomic<std::uint64_t> packets_out{0};
+  std::atomic<std::uint64_t> messages_in{0};   // PUBLISH packets received
+  std::atomic<std::uint64_t> messages_out{0};  // PUBLISH packets sent
   std::atomic<std::uint64_t> protocol_errors{0};
 };
 

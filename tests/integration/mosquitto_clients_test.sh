@@ -71,6 +71,12 @@ done
 wait "$sub" || true
 check "online QoS 2, MQTT 5" "a/b hi" "$(head -n 1 "$dir/online")"
 
+# $SYS/broker/ topics are retained: a new subscriber gets them at once.
+got="$(mosquitto_sub "${common[@]}" -V 5 -t '$SYS/broker/version' -C 1 -W 5 -F '%p' || true)"
+check "\$SYS/broker/version" "$("$cairn" --version)" "$got"
+got="$(mosquitto_sub "${common[@]}" -V 311 -t '$SYS/broker/clients/connected' -C 1 -W 5 -F '%r' || true)"
+check "\$SYS/broker/clients/connected is retained" "1" "$got"
+
 # A malformed packet closes that connection only; the broker serves on.
 printf '\x10\x05\x00\x04MQ' | timeout 2 bash -c "cat >/dev/tcp/127.0.0.1/$port" || true
 mosquitto_pub "${common[@]}" -V 311 -q 1 -t still/up -m yes

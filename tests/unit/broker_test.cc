@@ -415,6 +415,20 @@ TEST_F(BrokerTest, WillWithoutDelayIsPublishedAtOnceAndItsExpiryStartsThen) {
   EXPECT_EQ(*queue[0].message->expires_at, kNow + seconds(10));
 }
 
+TEST_F(BrokerTest, SystemMessagesAreDeliveredAndRetainedButNeverStored) {
+  Client sub = connect("sub", 3600);
+  subscribe(sub, "$SYS/broker/#", QoS::kAtLeastOnce);
+  Client everything = connect("all", 0);
+  subscribe(everything, "#", QoS::kAtMostOnce);
+  const std::size_t batches = store_.submitted().size();
+  broker_.publish_system("$SYS/broker/uptime", "5 seconds");
+  EXPECT_EQ(store_.submitted().size(), batches);
+  ASSERT_EQ(queue_of(sub).size(), 1u);
+  EXPECT_EQ(queue_of(sub)[0].message->payload, "5 seconds");
+  EXPECT_TRUE(queue_of(everything).empty());  // '#' does not match $ topics [MQTT-4.7.2-1]
+  EXPECT_EQ(broker_.router().retained_count(), 1u);
+}
+
 TEST_F(BrokerTest, FullQueueDropsAndCounts) {
   test::ManualStore store;
   Broker small(store, BrokerSettings{2});
