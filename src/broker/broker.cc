@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 namespace cairn::broker {
 namespace {
 
@@ -163,6 +165,22 @@ void Broker::store_session(const std::shared_ptr<Session>& session,
 
 // --- publish -----------------------------------------------------------------
 
+namespace {
+
+// What one subscription receives of a message routed to it.
+session::Delivery delivery_for(const model::MessagePtr& message, const RouteTarget& target) {
+  session::Delivery d;
+  d.message = message;
+  d.qos = std::min(message->qos, target.qos);  // [MQTT-3.8.4-8]
+  // [MQTT-3.3.1-12], [MQTT-3.3.1-13]: a routed message keeps RETAIN only when
+  // the subscription asked for Retain As Published.
+  d.retain = message->retain && target.retain_as_published;
+  d.subscription_ids = target.subscription_ids;
+  return d;
+}
+
+}  // namespace
+
 void Broker::route(const std::shared_ptr<Session>& publisher, const session::RoutePublish& request,
                    Done done) {
   const model::MessagePtr& message = request.message;
@@ -177,13 +195,7 @@ void Broker::route(const std::shared_ptr<Session>& publisher, const session::Rou
   for (const RouteTarget& target : targets) {
     std::shared_ptr<Session> session = find(target.session);
     if (!session) continue;
-    session::Delivery d;
-    d.message = message;
-    d.qos = std::min(message->qos, target.qos);  // [MQTT-3.8.4-8]
-    // [MQTT-3.3.1-12], [MQTT-3.3.1-13]: a routed message keeps RETAIN only
-    // when the subscription asked for Retain As Published.
-    d.retain = message->retain && target.retain_as_published;
-    d.subscription_ids = target.subscription_ids;
+    session::Delivery d = delivery_for(message, target);
     {
       std::lock_guard lock(session->mutex);
       if (session->ended) continue;
@@ -263,6 +275,15 @@ void Broker::enqueue(std::vector<Queued>& queued) {
       auto& queue = q.session->state.queue;
       if (queue.size() >= settings_.max_queued) {
         ++counters_.deliveries_dropped_queue_full;
+        // Logged at the 1st, 2nd, 4th, 8th... drop of a session: every
+        // episode is visible without one line per message.
+        const std::uint64_t dropped = ++q.session->dropped_queue_full;
+        if ((dropped & (dropped - 1)) == 0) {
+          spdlog::warn(
+              "client '{}': queue full ({} messages, limits.max_queued_messages), "
+              "message on '{}' dropped for it; {} dropped so far",
+              q.session->state.client_id, queue.size(), q.delivery.message->topic, dropped);
+        }
         continue;
       }
       queue.push_back(std::move(q.delivery));
@@ -321,6 +342,18 @@ void Broker::subscribe(
     std::string client_id;
     {
       std::lock_guard lock(session->mutex);
+      const std::size_t max = request.max_subscriptions;
+      if (max != 0 && !session->subscriptions.contains(r.filter) &&
+          session->subscriptions.size() >= max) {
+        spdlog::warn(
+            "client '{}': subscription to '{}' refused, {} subscriptions is the limit "
+            "(limits.max_subscriptions_per_client)",
+            session->state.client_id, r.filter, max);
+        session::SubscribeResult refused;
+        refused.reason = mqtt::ReasonCode::kQuotaExceeded;
+        results.push_back(refused);
+        continue;
+      }
       session->subscriptions[r.filter] = StoredSubscription{r.options, r.subscription_id};
       persistent = session->state.persistent();
       client_id = session->state.client_id;
@@ -423,10 +456,7 @@ void Broker::publish_system(std::string topic, std::string payload) {
   for (const RouteTarget& target : targets) {
     std::shared_ptr<Session> session = find(target.session);
     if (!session) continue;
-    session::Delivery d;
-    d.message = message;
-    d.retain = target.retain_as_published;
-    d.subscription_ids = target.subscription_ids;
+    session::Delivery d = delivery_for(message, target);
     {
       std::lock_guard lock(session->mutex);
       if (!session->online) continue;  // QoS 0: not queued for the disconnected

@@ -68,6 +68,8 @@ class Session {
   bool stored = false;
   // Set when the session has ended; a connection still holding it lets go.
   bool ended = false;
+  // Deliveries dropped because the queue was full (limits.max_queued_messages).
+  std::uint64_t dropped_queue_full = 0;
 
   model::SessionId id() const noexcept { return state.id; }
 };

@@ -129,23 +129,42 @@ void Connection::execute(Actions& actions) {
   if (close_after_write_ && output_.empty() && !write_in_progress_) close_now();
 }
 
-void Connection::execute_one(session::Action& action) {
-  auto self = shared_from_this();
-  const model::WallTime now = wall_now();
-  // A completion from the broker, brought back to this thread.
-  auto on_done = [self](session::Token token) {
-    return [self, token](std::error_code ec) {
-      self->post_back([self, token, ec] {
-        self->drive([&](SessionMachine& m, Actions& a) {
-          if (ec) {
-            m.on_commit_failed(token, a);
-          } else {
-            m.on_committed(token, wall_now(), a);
-          }
-        });
+// A broker completion, brought back to this connection's thread (D5: the
+// machine is only ever driven there) and handed to the machine; a failed
+// commit goes to on_commit_failed whatever the operation was.
+broker::Broker::Done Connection::on_done(session::Token token) {
+  return [self = shared_from_this(), token](std::error_code ec) {
+    self->post_back([self, token, ec] {
+      self->drive([&](SessionMachine& m, Actions& next) {
+        if (ec) {
+          m.on_commit_failed(token, next);
+        } else {
+          m.on_committed(token, wall_now(), next);
+        }
       });
-    };
+    });
   };
+}
+
+// The same for a completion carrying a result (SUBACK and UNSUBACK codes).
+template <class Result, class OnSuccess>
+std::function<void(Result, std::error_code)> Connection::completion(session::Token token,
+                                                                    OnSuccess on_success) {
+  return [self = shared_from_this(), token, on_success](Result result, std::error_code ec) {
+    self->post_back([self, token, ec, on_success, result = std::move(result)] {
+      self->drive([&](SessionMachine& m, Actions& next) {
+        if (ec) {
+          m.on_commit_failed(token, next);
+        } else {
+          on_success(m, token, result, next);
+        }
+      });
+    });
+  };
+}
+
+void Connection::execute_one(session::Action& action) {
+  const model::WallTime now = wall_now();
   std::visit(
       [&](auto& a) {
         using A = std::decay_t<decltype(a)>;
@@ -179,31 +198,17 @@ void Connection::execute_one(session::Action& action) {
           broker_.store_session(session_, a, on_done(a.token));
         } else if constexpr (std::is_same_v<A, session::ApplySubscribe>) {
           broker_.subscribe(session_, a,
-                            [self, token = a.token](std::vector<session::SubscribeResult> results,
-                                                    std::error_code ec) {
-                              self->post_back([self, token, ec, results = std::move(results)] {
-                                self->drive([&](SessionMachine& m, Actions& next) {
-                                  if (ec) {
-                                    m.on_commit_failed(token, next);
-                                  } else {
-                                    m.on_subscribed(token, results, wall_now(), next);
-                                  }
-                                });
-                              });
-                            });
+                            completion<std::vector<session::SubscribeResult>>(
+                                a.token, [](SessionMachine& m, session::Token token,
+                                            const auto& results, Actions& next) {
+                                  m.on_subscribed(token, results, wall_now(), next);
+                                }));
         } else if constexpr (std::is_same_v<A, session::ApplyUnsubscribe>) {
           broker_.unsubscribe(
-              session_, a, [self, token = a.token](std::vector<bool> existed, std::error_code ec) {
-                self->post_back([self, token, ec, existed = std::move(existed)] {
-                  self->drive([&](SessionMachine& m, Actions& next) {
-                    if (ec) {
-                      m.on_commit_failed(token, next);
-                    } else {
-                      m.on_unsubscribed(token, existed, next);
-                    }
-                  });
-                });
-              });
+              session_, a,
+              completion<std::vector<bool>>(
+                  a.token, [](SessionMachine& m, session::Token token, const auto& existed,
+                              Actions& next) { m.on_unsubscribed(token, existed, next); }));
         } else if constexpr (std::is_same_v<A, session::SendRetained>) {
           broker_.send_retained(session_, a, now);
         } else if constexpr (std::is_same_v<A, session::DeliveryDone>) {

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -80,6 +81,10 @@ class Connection final : public broker::SessionOwner,
   // Posts a broker completion back onto this connection's thread.
   template <class F>
   void post_back(F&& f);
+  broker::Broker::Done on_done(session::Token token);
+  template <class Result, class OnSuccess>
+  std::function<void(Result, std::error_code)> completion(session::Token token,
+                                                          OnSuccess on_success);
 
   void pump();
   void arm_keep_alive();

@@ -69,6 +69,9 @@ struct SubscribeRequest {
 struct ApplySubscribe {
   Token token = 0;
   std::vector<SubscribeRequest> requests;
+  // Subscriptions the session may hold in all (0: unlimited); a new filter past
+  // it is refused with 0x97 Quota exceeded, a replaced one always passes.
+  std::size_t max_subscriptions = 0;
 };
 
 // Send the retained messages matching `filter` (after the SUBACK it follows),

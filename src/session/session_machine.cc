@@ -25,8 +25,6 @@ std::optional<model::WallTime> expiry_at(const std::optional<std::uint32_t>& int
   return now + std::chrono::seconds(*interval);
 }
 
-QoS lower(QoS a, QoS b) { return std::min(a, b); }
-
 std::size_t topic_levels(std::string_view topic) {
   return 1 + static_cast<std::size_t>(std::count(topic.begin(), topic.end(), '/'));
 }
@@ -391,112 +389,6 @@ void SessionMachine::handle_pubrel(const mqtt::Pubrel& pubrel, Actions& out) {
 }
 
 // --- subscriptions -------------------------------------------------------------
-
-void SessionMachine::handle_subscribe(mqtt::Subscribe&& s, Actions& out) {
-  const auto& ids = s.properties.subscription_identifiers;
-  if (!ids.empty() && !limits_.subscription_identifiers_available) {
-    return disconnect(ReasonCode::kSubscriptionIdentifiersNotSupported,
-                      "subscription identifiers not supported", out);
-  }
-  const std::uint32_t subscription_id = ids.empty() ? 0 : ids.front();
-  PendingAck ack;
-  ack.token = next_token_++;
-  std::size_t count = state_->subscription_count;
-  for (mqtt::TopicSubscription& sub : s.subscriptions) {
-    const bool shared = sub.filter.starts_with(model::kSharedPrefix);
-    const bool wildcard = sub.filter.find_first_of("+#") != std::string::npos;
-    std::optional<ReasonCode> refused;
-    if (shared && !limits_.shared_subscription_available) {
-      refused = ReasonCode::kSharedSubscriptionsNotSupported;
-    } else if (wildcard && !limits_.wildcard_subscription_available) {
-      refused = ReasonCode::kWildcardSubscriptionsNotSupported;
-    } else if (!topic_within_limits(sub.filter)) {
-      refused = ReasonCode::kTopicFilterInvalid;
-    } else if (limits_.max_subscriptions != 0 && count >= limits_.max_subscriptions) {
-      refused = ReasonCode::kQuotaExceeded;
-    }
-    if (refused && !is_v5(version_)) refused = ReasonCode::kUnspecifiedError;
-    ack.suback_codes.push_back(refused);
-    if (refused) continue;
-    ++count;
-    SubscribeRequest request;
-    request.filter = std::move(sub.filter);
-    request.options = sub.options;
-    request.options.max_qos = lower(sub.options.max_qos, limits_.maximum_qos);
-    request.subscription_id = subscription_id;
-    ack.requests.push_back(std::move(request));
-  }
-  mqtt::Suback suback;
-  suback.packet_id = s.packet_id;
-  ack.packet = std::move(suback);
-  const Token token = ack.token;
-  std::vector<SubscribeRequest> requests = ack.requests;
-  acks_.push_back(std::move(ack));
-  if (requests.empty()) {
-    on_subscribed(token, {}, model::WallTime{}, out);
-    return;
-  }
-  out.push_back(ApplySubscribe{token, std::move(requests)});
-}
-
-void SessionMachine::on_subscribed(Token token, const std::vector<SubscribeResult>& results,
-                                   model::WallTime now, Actions& out) {
-  PendingAck* ack = find_ack(token);
-  if (ack == nullptr) return;
-  CAIRN_CHECK(results.size() == ack->requests.size(), "one result per subscribe request");
-  auto& suback = std::get<mqtt::Suback>(*ack->packet);
-  std::size_t next = 0;
-  for (const auto& refused : ack->suback_codes) {
-    if (refused) {
-      suback.reason_codes.push_back(*refused);
-      continue;
-    }
-    const SubscribeResult& r = results[next];
-    const SubscribeRequest& request = ack->requests[next];
-    ++next;
-    ReasonCode code = r.reason;
-    if (!is_v5(version_) && mqtt::is_failure(code)) code = ReasonCode::kUnspecifiedError;
-    suback.reason_codes.push_back(code);
-    if (mqtt::is_failure(code)) continue;
-    if (state_) ++state_->subscription_count;
-    if (r.existed && state_) --state_->subscription_count;
-    // Retained messages follow the SUBACK per Retain Handling [MQTT-3.3.1-9..11];
-    // a shared subscription never gets them [MQTT-4.8.2-?].
-    const auto rh = request.options.retain_handling;
-    const bool shared = request.filter.starts_with(model::kSharedPrefix);
-    if (!shared && (rh == model::RetainHandling::kSendOnSubscribe ||
-                    (rh == model::RetainHandling::kSendOnNewSubscribe && !r.existed))) {
-      SubscribeRequest granted = request;
-      granted.options.max_qos = static_cast<QoS>(static_cast<std::uint8_t>(code));
-      ack->retained_after.push_back(std::move(granted));
-    }
-  }
-  ack->ready = true;
-  flush_acks(out);
-  pump(now, out);
-}
-
-void SessionMachine::handle_unsubscribe(mqtt::Unsubscribe&& u, Actions& out) {
-  mqtt::Unsuback unsuback;
-  unsuback.packet_id = u.packet_id;
-  const Token token = enqueue_ack(mqtt::Packet(std::move(unsuback)), false, false);
-  out.push_back(ApplyUnsubscribe{token, std::move(u.filters)});
-}
-
-void SessionMachine::on_unsubscribed(Token token, const std::vector<bool>& existed, Actions& out) {
-  PendingAck* ack = find_ack(token);
-  if (ack == nullptr) return;
-  auto& unsuback = std::get<mqtt::Unsuback>(*ack->packet);
-  for (bool e : existed) {
-    if (e && state_ && state_->subscription_count > 0) --state_->subscription_count;
-    if (is_v5(version_)) {
-      unsuback.reason_codes.push_back(e ? ReasonCode::kSuccess
-                                        : ReasonCode::kNoSubscriptionExisted);
-    }
-  }
-  ack->ready = true;
-  flush_acks(out);
-}
 
 // --- disconnect ------------------------------------------------------------------
 

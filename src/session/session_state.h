@@ -60,9 +60,6 @@ struct SessionState {
   // again. `true` once the message is committed and PUBREC may be sent.
   std::unordered_map<std::uint16_t, bool> incoming_qos2;
 
-  // Topic filters this session holds, for the subscription limit.
-  std::size_t subscription_count = 0;
-
   bool persistent() const noexcept { return expiry_interval > 0; }
 };
 

@@ -334,6 +334,38 @@ TEST_F(BrokerTest, PersistentSubscribeCommitsBeforeItsAnswer) {
   EXPECT_TRUE(answer->at(0).existed);
 }
 
+TEST_F(BrokerTest, SubscriptionQuotaCountsFiltersHeldNotRequestsMade) {
+  // limits.max_subscriptions_per_client = 2: replacing a held filter always
+  // passes; a third filter gets 0x97 Quota exceeded and is not subscribed.
+  Client sub = connect("sub", 0);
+  session::ApplySubscribe request;
+  request.max_subscriptions = 2;
+  for (const char* filter : {"a", "b", "a", "c", "b"}) {
+    session::SubscribeRequest r;
+    r.filter = filter;
+    r.options.max_qos = QoS::kAtLeastOnce;
+    request.requests.push_back(r);
+  }
+  std::vector<session::SubscribeResult> answer;
+  broker_.subscribe(sub.session(), request,
+                    [&](std::vector<session::SubscribeResult> results, std::error_code) {
+                      answer = std::move(results);
+                    });
+  store_.commit_all();
+  ASSERT_EQ(answer.size(), 5u);
+  EXPECT_EQ(answer[0].reason, mqtt::ReasonCode::kGrantedQoS1);
+  EXPECT_EQ(answer[1].reason, mqtt::ReasonCode::kGrantedQoS1);
+  EXPECT_EQ(answer[2].reason, mqtt::ReasonCode::kGrantedQoS1);
+  EXPECT_TRUE(answer[2].existed);
+  EXPECT_EQ(answer[3].reason, mqtt::ReasonCode::kQuotaExceeded);
+  EXPECT_EQ(answer[4].reason, mqtt::ReasonCode::kGrantedQoS1);
+  EXPECT_EQ(broker_.router().subscription_count(), 2u);
+  Client pub = connect("pub", 0);
+  publish(pub.session(), message("c", QoS::kAtLeastOnce));
+  store_.commit_all();
+  EXPECT_TRUE(queue_of(sub).empty());
+}
+
 TEST_F(BrokerTest, ReconnectResumesTheSessionAndTakesOverTheConnection) {
   Client first = connect("c", 3600);
   subscribe(first, "t", QoS::kAtLeastOnce);

@@ -226,33 +226,32 @@ TEST(SessionMachineSubscribe, SubacksLeaveInRequestOrder) {
   EXPECT_EQ(subacks[1].packet_id, 2);
 }
 
-TEST(SessionMachineSubscribe, MaxSubscriptionsIsEnforcedWithQuotaExceeded) {
+TEST(SessionMachineSubscribe, TheSubscriptionLimitGoesToTheBrokerWhichKnowsTheHeldFilters) {
   session::SessionLimits limits;
   limits.max_subscriptions = 2;
   SessionHarness h(limits);
   h.connect_v5();
-  h.state.subscription_count = 1;
-  h.packet(make_subscribe(4, {make_filter("a"), make_filter("b")}));
+  h.packet(make_subscribe(4, {make_filter("a"), make_filter("b"), make_filter("c")}));
   const auto apply = h.single<ApplySubscribe>();
-  ASSERT_EQ(apply.requests.size(), 1u);
-  EXPECT_EQ(apply.requests[0].filter, "a");
-  h.subscribed(apply.token, {granted(QoS::kAtLeastOnce)});
-  EXPECT_EQ(h.sent_one<mqtt::Suback>().reason_codes,
-            (Codes{ReasonCode::kGrantedQoS1, ReasonCode::kQuotaExceeded}));
-  EXPECT_EQ(h.state.subscription_count, 2u);
+  EXPECT_EQ(apply.max_subscriptions, 2u);
+  ASSERT_EQ(apply.requests.size(), 3u);
+  h.subscribed(apply.token, {granted(QoS::kAtLeastOnce), granted(QoS::kAtLeastOnce),
+                             refused(ReasonCode::kQuotaExceeded)});
+  EXPECT_EQ(
+      h.sent_one<mqtt::Suback>().reason_codes,
+      (Codes{ReasonCode::kGrantedQoS1, ReasonCode::kGrantedQoS1, ReasonCode::kQuotaExceeded}));
 }
 
-TEST(SessionMachineSubscribe, SubscriptionCountFollowsSubscribeAndUnsubscribe) {
-  SessionHarness h;
-  h.connect_v5();
-  h.packet(make_subscribe(1, {make_filter("a"), make_filter("b"), make_filter("c")}));
+TEST(SessionMachineSubscribe, QuotaExceededIsUnspecifiedErrorInMqtt311) {
+  session::SessionLimits limits;
+  limits.max_subscriptions = 1;
+  SessionHarness h(limits);
+  h.connect_v311();
+  h.packet(make_subscribe(4, {make_filter("a"), make_filter("b")}));
   h.subscribed(h.single<ApplySubscribe>().token,
-               {granted(QoS::kAtLeastOnce), granted(QoS::kAtLeastOnce, /*existed=*/true),
-                refused(ReasonCode::kNotAuthorized)});
-  EXPECT_EQ(h.state.subscription_count, 1u);  // "b" replaced one; "c" refused
-  h.packet(make_unsubscribe(2, {"a", "zzz"}));
-  h.unsubscribed(h.single<ApplyUnsubscribe>().token, {true, false});
-  EXPECT_EQ(h.state.subscription_count, 0u);
+               {granted(QoS::kAtLeastOnce), refused(ReasonCode::kQuotaExceeded)});
+  EXPECT_EQ(h.sent_one<mqtt::Suback>().reason_codes,
+            (Codes{ReasonCode::kGrantedQoS1, ReasonCode::kUnspecifiedError}));
 }
 
 TEST(SessionMachineSubscribe, UnsubackV5CarriesACodePerFilter) {
