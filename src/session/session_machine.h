@@ -117,6 +117,10 @@ class SessionMachine {
   void send_connack(bool session_present, Actions& out);
   void complete_connect(bool session_present, model::WallTime now, Actions& out);
   void resend_inflight(model::WallTime now, Actions& out);
+  bool resend_publish(const Inflight& f, model::WallTime now, Actions& out);
+  void resend_awaiting(model::WallTime now, Actions& out);
+  std::size_t outstanding() const noexcept;
+  void settle_resend(Inflight& f) noexcept;
   void send_delivery(Delivery&& delivery, model::WallTime now, Actions& out);
   std::uint16_t allocate_packet_id();
   void release_packet_id(std::uint16_t packet_id);
@@ -143,6 +147,9 @@ class SessionMachine {
 
   // The client's limits on what we send it (MQTT 5 CONNECT properties).
   std::uint16_t client_receive_maximum_ = 65'535;
+  // In-flight entries waiting to be re-sent on this connection (they are in
+  // state_->inflight but do not count against the window until sent).
+  std::size_t awaiting_resend_ = 0;
   std::uint32_t client_max_packet_size_ = 0xFFFFFFFF;
   std::uint16_t client_topic_alias_maximum_ = 0;
   bool request_problem_information_ = true;

@@ -23,6 +23,7 @@ void SessionMachine::handle_puback(std::uint16_t packet_id, Actions& out) {
            f.delivery.qos == QoS::kAtLeastOnce;
   });
   if (it == inflight.end()) return;  // unknown: nothing to complete
+  settle_resend(*it);
   if (it->delivery.sequence != 0) out.push_back(DeliveryDone{it->delivery.sequence});
   inflight.erase(it);
   release_packet_id(packet_id);
@@ -40,6 +41,7 @@ void SessionMachine::handle_pubrec(const mqtt::Pubrec& pubrec, Actions& out) {
     }
     return;
   }
+  settle_resend(*it);
   if (mqtt::is_failure(pubrec.reason_code)) {
     // The client refused the message: the flow ends here [MQTT-4.3.3-4].
     if (it->delivery.sequence != 0) out.push_back(DeliveryDone{it->delivery.sequence});
@@ -87,9 +89,12 @@ void SessionMachine::deliver(Delivery delivery, model::WallTime now, Actions& ou
 
 void SessionMachine::pump(model::WallTime now, Actions& out) {
   if (phase_ != Phase::kConnected || closing_ || state_ == nullptr) return;
+  resend_awaiting(now, out);
   auto& queue = state_->queue;
   while (!queue.empty()) {
-    if (queue.front().qos != QoS::kAtMostOnce && state_->inflight.size() >= send_window()) break;
+    // While re-sends wait, the window is full, so no new QoS 1/2 message
+    // overtakes them [MQTT-4.6.0-2].
+    if (queue.front().qos != QoS::kAtMostOnce && outstanding() >= send_window()) break;
     Delivery d = std::move(queue.front());
     queue.pop_front();
     send_delivery(std::move(d), now, out);
@@ -145,45 +150,98 @@ void SessionMachine::send_delivery(Delivery&& d, model::WallTime now, Actions& o
   out.push_back(SendPacket{std::move(p)});
 }
 
+// An acknowledgement for a PUBLISH of an earlier connection not yet re-sent on
+// this one: the client had it after all; it no longer waits.
+void SessionMachine::settle_resend(Inflight& f) noexcept {
+  if (!f.awaiting_resend) return;
+  f.awaiting_resend = false;
+  --awaiting_resend_;
+}
+
+std::size_t SessionMachine::outstanding() const noexcept {
+  return state_->inflight.size() - awaiting_resend_;
+}
+
 void SessionMachine::resend_inflight(model::WallTime now, Actions& out) {
   // [MQTT-4.4.0-1]: after a reconnect with a session, unacknowledged PUBLISH
-  // and PUBREL packets are re-sent first, in their original order, with DUP.
+  // and PUBREL packets are re-sent first, in their original order, with DUP
+  // and their original packet identifiers (a new one would make a QoS 2
+  // message new to the client). Only as many as this connection's window
+  // allows go now [MQTT-4.9.0-2]; the rest as acknowledgements free it.
   auto& inflight = state_->inflight;
+  awaiting_resend_ = 0;
+  for (Inflight& f : inflight) {
+    f.awaiting_resend = f.stage == Inflight::Stage::kPublishSent;
+    if (f.awaiting_resend) ++awaiting_resend_;
+  }
+  // PUBRELs count against the window too, sent or not yet: they are
+  // unacknowledged all the same.
   for (auto it = inflight.begin(); it != inflight.end();) {
-    const Inflight& f = *it;
-    if (f.stage == Inflight::Stage::kPubrelSent) {
-      out.push_back(SendPacket{response<mqtt::Pubrel>(f.packet_id)});
+    if (!it->awaiting_resend) {
+      out.push_back(SendPacket{response<mqtt::Pubrel>(it->packet_id)});
       ++it;
       continue;
     }
-    const model::Message& m = *f.delivery.message;
-    mqtt::Publish p;
-    p.dup = true;
-    p.qos = f.delivery.qos;
-    p.retain = f.delivery.retain;
-    p.topic = m.topic;
-    p.payload = m.payload;
-    p.packet_id = f.packet_id;
-    if (is_v5(version_)) {
-      add_forwarded(m.properties, p.properties);
-      // Onward delivery has started, so it goes even if it expired since;
-      // still with what is left of its interval [MQTT-3.3.2-6].
-      if (m.expires_at) {
-        p.properties.message_expiry_interval = remaining_seconds(*m.expires_at, now);
-      }
-      p.properties.subscription_identifiers = f.delivery.subscription_ids;
-    }
-    // [MQTT-3.1.2-25]: this connection may accept less than the one it was
-    // first sent on; drop it as if it had been delivered.
-    if (mqtt::encoded_size(p, version_) > client_max_packet_size_) {
-      if (f.delivery.sequence != 0) out.push_back(DeliveryDone{f.delivery.sequence});
-      release_packet_id(f.packet_id);
-      it = inflight.erase(it);
+    if (outstanding() >= send_window()) {
+      ++it;  // re-sent by resend_awaiting() as acknowledgements free the window
       continue;
     }
-    out.push_back(SendPacket{std::move(p)});
-    ++it;
+    it->awaiting_resend = false;
+    --awaiting_resend_;
+    if (resend_publish(*it, now, out)) {
+      ++it;
+    } else {
+      release_packet_id(it->packet_id);
+      it = inflight.erase(it);
+    }
   }
+}
+
+void SessionMachine::resend_awaiting(model::WallTime now, Actions& out) {
+  auto& inflight = state_->inflight;
+  for (auto it = inflight.begin(); it != inflight.end() && awaiting_resend_ > 0;) {
+    if (!it->awaiting_resend) {
+      ++it;
+      continue;
+    }
+    if (outstanding() >= send_window()) return;
+    it->awaiting_resend = false;
+    --awaiting_resend_;
+    if (resend_publish(*it, now, out)) {
+      ++it;
+    } else {
+      release_packet_id(it->packet_id);
+      it = inflight.erase(it);
+    }
+  }
+}
+
+// Re-sends one PUBLISH of an earlier connection; false when this connection
+// cannot take it (it is then done with, as if delivered).
+bool SessionMachine::resend_publish(const Inflight& f, model::WallTime now, Actions& out) {
+  const model::Message& m = *f.delivery.message;
+  mqtt::Publish p;
+  p.dup = true;
+  p.qos = f.delivery.qos;
+  p.retain = f.delivery.retain;
+  p.topic = m.topic;
+  p.payload = m.payload;
+  p.packet_id = f.packet_id;
+  if (is_v5(version_)) {
+    add_forwarded(m.properties, p.properties);
+    // Onward delivery has started, so it goes even if it expired since;
+    // still with what is left of its interval [MQTT-3.3.2-6].
+    if (m.expires_at) p.properties.message_expiry_interval = remaining_seconds(*m.expires_at, now);
+    p.properties.subscription_identifiers = f.delivery.subscription_ids;
+  }
+  // [MQTT-3.1.2-25]: this connection may accept less than the one it was
+  // first sent on; drop it as if it had been delivered.
+  if (mqtt::encoded_size(p, version_) > client_max_packet_size_) {
+    if (f.delivery.sequence != 0) out.push_back(DeliveryDone{f.delivery.sequence});
+    return false;
+  }
+  out.push_back(SendPacket{std::move(p)});
+  return true;
 }
 
 std::uint16_t SessionMachine::allocate_packet_id() {

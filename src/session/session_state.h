@@ -38,6 +38,9 @@ struct Inflight {
   std::uint16_t packet_id = 0;
   Stage stage = Stage::kPublishSent;
   Delivery delivery;
+  // Sent on an earlier connection and not yet re-sent on this one: the
+  // client's Receive Maximum may be lower now [MQTT-4.9.0-2].
+  bool awaiting_resend = false;
 };
 
 struct SessionState {

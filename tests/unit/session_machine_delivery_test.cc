@@ -292,6 +292,70 @@ TEST(SessionMachineDelivery, ReconnectResendsUnacknowledgedInOrderBeforeNewMessa
   EXPECT_NE(m4.packet_id, m3.packet_id);
 }
 
+TEST(SessionMachineDelivery, ResendAfterReconnectKeepsToTheNewReceiveMaximum) {
+  // [MQTT-4.9.0-2]: the reconnected client may allow fewer unacknowledged
+  // PUBLISH packets; the rest are re-sent, still with DUP and their original
+  // identifiers, as it acknowledges, and before anything new.
+  SessionHarness h;
+  h.connect_v5(600);
+  for (std::uint64_t i = 1; i <= 4; ++i) {
+    h.deliver(make_delivery("m" + std::to_string(i), QoS::kAtLeastOnce, i));
+  }
+  const auto first = test::sent<mqtt::Publish>(h.all);
+  ASSERT_EQ(first.size(), 4u);
+  h.closed();
+  h.state.queue.push_back(make_delivery("new", QoS::kAtLeastOnce, 5));
+  auto c = v5_client(2);
+  c.clean_start = false;
+  c.properties.session_expiry_interval = 600;
+  h.reconnect(c);
+  auto resent = test::sent<mqtt::Publish>(h.last);
+  ASSERT_EQ(resent.size(), 2u) << h.describe();
+  EXPECT_EQ(resent[0].packet_id, first[0].packet_id);
+  EXPECT_EQ(resent[1].packet_id, first[1].packet_id);
+  h.packet(make_response<mqtt::Puback>(first[1].packet_id));
+  resent = test::sent<mqtt::Publish>(h.last);
+  ASSERT_EQ(resent.size(), 1u) << h.describe();
+  EXPECT_EQ(resent[0].topic, "m3");
+  EXPECT_TRUE(resent[0].dup);
+  EXPECT_EQ(resent[0].packet_id, first[2].packet_id);
+  h.packet(make_response<mqtt::Puback>(first[0].packet_id));
+  resent = test::sent<mqtt::Publish>(h.last);
+  ASSERT_EQ(resent.size(), 1u) << h.describe();
+  EXPECT_EQ(resent[0].topic, "m4");
+  EXPECT_EQ(resent[0].packet_id, first[3].packet_id);
+  h.packet(make_response<mqtt::Puback>(first[2].packet_id));
+  resent = test::sent<mqtt::Publish>(h.last);
+  ASSERT_EQ(resent.size(), 1u) << h.describe();
+  EXPECT_EQ(resent[0].topic, "new");
+  EXPECT_FALSE(resent[0].dup);
+}
+
+TEST(SessionMachineDelivery, AnAckForAPublishNotYetResentSettlesIt) {
+  SessionHarness h;
+  h.connect_v5(600);
+  for (std::uint64_t i = 1; i <= 3; ++i) {
+    h.deliver(make_delivery("m" + std::to_string(i), QoS::kAtLeastOnce, i));
+  }
+  const auto first = test::sent<mqtt::Publish>(h.all);
+  h.closed();
+  auto c = v5_client(1);
+  c.clean_start = false;
+  c.properties.session_expiry_interval = 600;
+  h.reconnect(c);
+  ASSERT_EQ(test::sent<mqtt::Publish>(h.last).size(), 1u);
+  // The client acknowledges m3, which it had before the reconnect.
+  h.packet(make_response<mqtt::Puback>(first[2].packet_id));
+  EXPECT_EQ(h.single<DeliveryDone>().sequence, 3u);
+  EXPECT_TRUE(test::sent<mqtt::Publish>(h.last).empty());
+  h.packet(make_response<mqtt::Puback>(first[0].packet_id));
+  const auto resent = test::sent<mqtt::Publish>(h.last);
+  ASSERT_EQ(resent.size(), 1u);
+  EXPECT_EQ(resent[0].topic, "m2");
+  EXPECT_TRUE(h.state.queue.empty());
+  EXPECT_EQ(h.state.inflight.size(), 1u);
+}
+
 TEST(SessionMachineDelivery, ReconnectV311ResendsWithDup) {
   SessionHarness h;
   h.connect_v311(false);
