@@ -61,9 +61,57 @@ void FrameDecoder::feed(std::span<const std::uint8_t> bytes) {
 
 DecodeResult FrameDecoder::next() {
   if (failed_) return *failed_;
-  const std::size_t available = buffered();
+  std::size_t consumed = 0;
+  DecodeResult result = decode_at(buffer_.data() + begin_, buffered(), consumed);
+  begin_ += consumed;
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    if (buffer_.size() > kRetainedCapacity) std::vector<std::uint8_t>().swap(buffer_);
+  }
+  return result;
+}
+
+DecodeResult FrameDecoder::next_from(std::span<const std::uint8_t>& input) {
+  if (failed_) return *failed_;
+  // First finish a packet begun in an earlier read: move into the buffer only
+  // what it still lacks (byte by byte while its fixed header is incomplete),
+  // so the packets after it are decoded where they lie.
+  while (buffered() > 0) {
+    if (input.empty()) return NeedMore{};
+    const std::size_t lacking =
+        next_packet_size_ > buffered() ? next_packet_size_ - buffered() : std::size_t{1};
+    const std::size_t take = std::min(lacking, input.size());
+    feed(input.first(take));
+    input = input.subspan(take);
+    DecodeResult result = next();
+    if (!std::holds_alternative<NeedMore>(result)) {
+      if (buffered() == 0) release_if_empty();
+      return result;
+    }
+  }
+  if (input.empty()) return NeedMore{};
+  std::size_t consumed = 0;
+  DecodeResult result = decode_at(input.data(), input.size(), consumed);
+  input = input.subspan(consumed);
+  if (std::holds_alternative<NeedMore>(result)) {
+    // An incomplete packet (its size, when known, is within the limit): keep
+    // its bytes for the next read.
+    feed(input);
+    input = {};
+  }
+  return result;
+}
+
+void FrameDecoder::release_if_empty() noexcept {
+  if (buffered() != 0) return;
+  begin_ = end_ = 0;
+  std::vector<std::uint8_t>().swap(buffer_);
+}
+
+DecodeResult FrameDecoder::decode_at(const std::uint8_t* start, std::size_t available,
+                                     std::size_t& consumed) {
+  consumed = 0;
   if (available == 0) return NeedMore{};
-  const std::uint8_t* const start = buffer_.data() + begin_;
   if (auto error = check_fixed_header(start[0], version_)) {
     failed_ = *error;
     return *failed_;
@@ -84,12 +132,8 @@ DecodeResult FrameDecoder::next() {
     return NeedMore{};
   }
   next_packet_size_ = 0;
+  consumed = total;
   auto decoded = decode_packet(start[0], {start + 1 + length.length, length.value}, version_);
-  begin_ += total;
-  if (begin_ == end_) {
-    begin_ = end_ = 0;
-    if (buffer_.size() > kRetainedCapacity) std::vector<std::uint8_t>().swap(buffer_);
-  }
   if (auto* error = std::get_if<DecodeError>(&decoded)) {
     failed_ = *error;
     return *failed_;

@@ -51,10 +51,24 @@ class FrameDecoder {
 
   DecodeResult next();
 
+  // Decodes from bytes the caller holds, consuming from the front of `input`
+  // what it used: a whole packet there is decoded in place, with no copy; only
+  // an incomplete packet's bytes are kept in the decoder's buffer, to be
+  // completed by the next call. Call until NeedMore (then `input` is empty).
+  // Gives the same packets and errors as feed() followed by next().
+  DecodeResult next_from(std::span<const std::uint8_t>& input);
+
+  // Gives the buffer's memory back when no byte is buffered.
+  void release_if_empty() noexcept;
+
   // Bytes received and not yet returned as packets.
   std::size_t buffered() const noexcept { return end_ - begin_; }
 
  private:
+  // Decodes the packet at `start` (NeedMore when incomplete, setting
+  // next_packet_size_ once the fixed header is whole); `consumed` is its size.
+  DecodeResult decode_at(const std::uint8_t* start, std::size_t available, std::size_t& consumed);
+
   std::vector<std::uint8_t> buffer_;
   std::size_t begin_ = 0;             // first byte not yet decoded
   std::size_t end_ = 0;               // one past the last byte received

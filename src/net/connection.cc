@@ -6,7 +6,9 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include "base/check.h"
 #include "mqtt/packet_encoder.h"
+#include "net/deadline_sweeper.h"
 
 namespace cairn::net {
 namespace {
@@ -15,7 +17,8 @@ namespace asio = boost::asio;
 using session::Actions;
 using session::SessionMachine;
 
-constexpr std::size_t kReadChunk = 4096;
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr int kChunksPerTurn = 4;
 // Past this, an emptied output buffer is released: one burst must not pin
 // memory for the connection's life (idle connections should cost little).
 constexpr std::size_t kRetainedOutputCapacity = 64 * 1024;
@@ -33,12 +36,12 @@ Connection::Connection(asio::ip::tcp::socket socket, broker::Broker& broker,
       stats_(stats),
       decoder_(mqtt::ProtocolVersion::kV311, settings.limits.maximum_packet_size),
       machine_(settings.limits, std::move(assigned_client_id)),
-      keep_alive_timer_(socket_.get_executor()),
-      connect_timer_(socket_.get_executor()) {
+      last_read_(std::chrono::steady_clock::now()) {
   ++stats_.active;
   ++stats_.accepted;
   boost::system::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);  // on_readable reads until would_block
   const auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) peer_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
 }
@@ -47,37 +50,58 @@ Connection::~Connection() { --stats_.active; }
 
 void Connection::start() {
   // [MQTT-3.1.4-?]: a connection that does not complete CONNECT in time is
-  // closed, so half-open sockets cannot pile up.
-  connect_timer_.expires_after(settings_.connect_timeout);
-  connect_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec && !self->machine_.connected()) self->close_now();
-  });
+  // closed, so half-open sockets cannot pile up; the thread's sweeper checks.
   last_read_ = std::chrono::steady_clock::now();
+  DeadlineSweeper* sweeper = DeadlineSweeper::current();
+  CAIRN_CHECK(sweeper != nullptr, "a connection starts on a network thread");
+  sweeper->add(weak_from_this());
   do_read();
 }
 
 // --- reading -----------------------------------------------------------------
 
+// An idle connection holds no read buffer: it waits for the socket to become
+// readable, then reads into its thread's buffer until the socket has nothing
+// more, and the decoder keeps only the bytes of an incomplete packet. Large
+// reads also mean many packets per system call under load.
 void Connection::do_read() {
   if (closed_ || close_after_write_ || reading_) return;
-  std::span<std::uint8_t> space = decoder_.prepare(kReadChunk);
   reading_ = true;
-  socket_.async_read_some(
-      asio::buffer(space.data(), space.size()),
-      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t bytes) {
-        self->on_read(ec, bytes);
-      });
+  socket_.async_wait(
+      asio::ip::tcp::socket::wait_read,
+      [self = shared_from_this()](const boost::system::error_code& ec) { self->on_readable(ec); });
 }
 
-void Connection::on_read(const boost::system::error_code& ec, std::size_t bytes) {
+void Connection::on_readable(const boost::system::error_code& ec) {
   reading_ = false;
   if (closed_) return;
   if (ec) return close_now();
-  decoder_.commit(bytes);
-  stats_.bytes_in += bytes;
-  last_read_ = std::chrono::steady_clock::now();
+  // One buffer per network thread: a connection's handlers all run on its
+  // thread and the bytes are consumed before the handler returns.
+  thread_local std::vector<std::uint8_t> buffer(kReadChunk);
+  // At most a few chunks per turn, so one busy client cannot starve the
+  // others on its thread; the rest is read on the next turn.
+  for (int chunk = 0; chunk < kChunksPerTurn; ++chunk) {
+    boost::system::error_code read_ec;
+    const std::size_t bytes = socket_.read_some(asio::buffer(buffer), read_ec);
+    if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) {
+      return do_read();  // drained: wait for the next bytes
+    }
+    if (read_ec) return close_now();  // end of stream or a socket error
+    stats_.bytes_in += bytes;
+    last_read_ = std::chrono::steady_clock::now();
+    decode(std::span<const std::uint8_t>(buffer.data(), bytes));
+    if (closed_ || close_after_write_) return;
+  }
+  // Not drained yet: continue after the other connections had their turn.
+  reading_ = true;
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this()] { self->on_readable(boost::system::error_code{}); });
+}
+
+void Connection::decode(std::span<const std::uint8_t> input) {
   for (;;) {
-    mqtt::DecodeResult result = decoder_.next();
+    mqtt::DecodeResult result = decoder_.next_from(input);
     if (std::holds_alternative<mqtt::NeedMore>(result)) break;
     if (auto* error = std::get_if<mqtt::DecodeError>(&result)) {
       ++stats_.protocol_errors;
@@ -91,7 +115,6 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t bytes)
     });
     if (closed_ || close_after_write_) break;
   }
-  do_read();
 }
 
 // --- driving the machine -------------------------------------------------------
@@ -214,9 +237,8 @@ void Connection::execute_one(session::Action& action) {
         } else if constexpr (std::is_same_v<A, session::DeliveryDone>) {
           broker_.delivery_done(session_, a);
         } else if constexpr (std::is_same_v<A, session::SetKeepAlive>) {
-          connect_timer_.cancel();
+          connack_sent_ = true;  // the CONNECT timeout is over
           keep_alive_seconds_ = a.seconds;
-          arm_keep_alive();
         } else if constexpr (std::is_same_v<A, session::ScheduleWill>) {
           broker_.schedule_will(session_, generation_, a, now);
         } else if constexpr (std::is_same_v<A, session::DetachSession>) {
@@ -277,23 +299,29 @@ void Connection::on_write(const boost::system::error_code& ec, std::size_t bytes
 
 // --- timers and closing ------------------------------------------------------------
 
-void Connection::arm_keep_alive() {
-  if (keep_alive_seconds_ == 0 || closed_) return;
+bool Connection::check_deadlines(std::chrono::steady_clock::time_point now) {
+  if (closed_) return false;
+  if (!connack_sent_) {
+    // Measured from the last byte read, which is the accept time until the
+    // client sends anything. A CONNECT waiting for its session is covered too.
+    if (now - last_read_ >= settings_.connect_timeout) {
+      spdlog::info("{} closing: no CONNECT completed within {} s (limits.connect_timeout)", peer_,
+                   settings_.connect_timeout.count());
+      close_now();
+    }
+    return !closed_;
+  }
+  if (keep_alive_seconds_ == 0) return true;
   // [MQTT-3.1.2-22]: one and a half keep-alive periods without a packet.
-  const auto limit = std::chrono::milliseconds(keep_alive_seconds_ * 1500);
-  const auto deadline = last_read_ + limit;
-  keep_alive_timer_.expires_at(deadline);
-  keep_alive_timer_.async_wait(
-      [self = shared_from_this(), limit](const boost::system::error_code& ec) {
-        if (ec || self->closed_) return;
-        if (std::chrono::steady_clock::now() - self->last_read_ >= limit) {
-          Actions actions;
-          self->machine_.on_keep_alive_timeout(actions);
-          self->execute(actions);
-          return;
-        }
-        self->arm_keep_alive();  // something arrived meanwhile: wait for the new deadline
-      });
+  if (now - last_read_ < std::chrono::milliseconds(keep_alive_seconds_ * 1500)) return true;
+  if (close_after_write_) {
+    close_now();  // the DISCONNECT of the last sweep could not be written
+    return false;
+  }
+  Actions actions;
+  machine_.on_keep_alive_timeout(actions);
+  execute(actions);
+  return !closed_;
 }
 
 void Connection::close_now() {
@@ -302,8 +330,6 @@ void Connection::close_now() {
   boost::system::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  keep_alive_timer_.cancel();
-  connect_timer_.cancel();
   Actions actions;
   if (session_) {
     std::lock_guard lock(session_->mutex);

@@ -19,14 +19,15 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "broker/broker.h"
 #include "mqtt/frame_decoder.h"
+#include "net/deadline_sweeper.h"
 #include "session/session_machine.h"
 
 namespace cairn::net {
@@ -51,6 +52,7 @@ struct ConnectionStats {
 };
 
 class Connection final : public broker::SessionOwner,
+                         public Deadlined,
                          public std::enable_shared_from_this<Connection> {
  public:
   Connection(boost::asio::ip::tcp::socket socket, broker::Broker& broker,
@@ -66,9 +68,13 @@ class Connection final : public broker::SessionOwner,
   void deliveries_ready() override;
   void kick(mqtt::ReasonCode reason) override;
 
+  // Deadlined: called by this thread's DeadlineSweeper.
+  bool check_deadlines(std::chrono::steady_clock::time_point now) override;
+
  private:
   void do_read();
-  void on_read(const boost::system::error_code& ec, std::size_t bytes);
+  void on_readable(const boost::system::error_code& ec);
+  void decode(std::span<const std::uint8_t> input);
   void do_write();
   void on_write(const boost::system::error_code& ec, std::size_t bytes);
 
@@ -87,7 +93,6 @@ class Connection final : public broker::SessionOwner,
                                                           OnSuccess on_success);
 
   void pump();
-  void arm_keep_alive();
   void close_now();
   bool owns_session() const;  // REQUIRES: session_->mutex held
 
@@ -108,8 +113,7 @@ class Connection final : public broker::SessionOwner,
   bool closed_ = false;
   std::atomic<bool> pump_posted_{false};
 
-  boost::asio::steady_timer keep_alive_timer_;
-  boost::asio::steady_timer connect_timer_;
+  bool connack_sent_ = false;  // the CONNECT timeout applies until then
   std::uint16_t keep_alive_seconds_ = 0;
   std::chrono::steady_clock::time_point last_read_;
   std::string peer_;

@@ -7,15 +7,23 @@ IoThreads::IoThreads(std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) {
     // Concurrency hint 1: each context is run by exactly one thread.
     contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+    sweepers_.push_back(std::make_unique<DeadlineSweeper>(*contexts_.back()));
     guards_.emplace_back(contexts_.back()->get_executor());
   }
 }
 
-IoThreads::~IoThreads() { stop_and_join(); }
+IoThreads::~IoThreads() {
+  stop_and_join();
+  sweepers_.clear();  // their timers go before the contexts they belong to
+}
 
 void IoThreads::start() {
-  for (auto& context : contexts_) {
-    threads_.emplace_back([c = context.get()] { c->run(); });
+  for (std::size_t i = 0; i < contexts_.size(); ++i) {
+    threads_.emplace_back([c = contexts_[i].get(), sweeper = sweepers_[i].get()] {
+      DeadlineSweeper::set_current(sweeper);
+      c->run();
+      DeadlineSweeper::set_current(nullptr);
+    });
   }
 }
 

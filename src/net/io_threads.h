@@ -12,6 +12,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "net/deadline_sweeper.h"
+
 namespace cairn::net {
 
 class IoThreads {
@@ -34,6 +36,8 @@ class IoThreads {
  private:
   using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+  // One per context, destroyed before the contexts (declared after them).
+  std::vector<std::unique_ptr<DeadlineSweeper>> sweepers_;
   std::vector<WorkGuard> guards_;
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> next_{0};

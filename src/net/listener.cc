@@ -4,6 +4,7 @@
 #include <random>
 
 #include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
 
 namespace cairn::net {
 namespace {
@@ -54,7 +55,16 @@ void Listener::do_accept() {
         if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
         if (!ec) {
           if (max_connections_ != 0 && stats_.active.load() >= max_connections_) {
-            ++refused_;  // over the limit: closed before any byte is read
+            // Over the limit: closed before any byte is read, so a flood of
+            // connections costs nothing more. Logged at the 1st, 2nd, 4th...
+            // refusal, so an episode is visible without a line per attempt.
+            const std::uint64_t refused = ++refused_;
+            if ((refused & (refused - 1)) == 0) {
+              spdlog::warn(
+                  "connection refused: {} connections is the limit "
+                  "(limits.max_connections); {} refused so far",
+                  max_connections_, refused);
+            }
             boost::system::error_code ignored;
             socket.close(ignored);
           } else {

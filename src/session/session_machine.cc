@@ -127,7 +127,7 @@ void SessionMachine::handle_connect(mqtt::Connect&& c, model::WallTime now, Acti
     if (!topic_within_limits(c.will->topic)) {
       return refuse_connect(ReasonCode::kTopicNameInvalid, "will topic over the limits", out);
     }
-    will_ = std::move(c.will);
+    will_ = std::make_unique<mqtt::Will>(std::move(*c.will));
   }
   clean_start_ = c.clean_start;
   expiry_interval_ = std::min(requested_expiry_, limits_.max_session_expiry);

@@ -18,12 +18,13 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "base/ring_queue.h"
 #include "model/message.h"
 #include "mqtt/decode_result.h"
 #include "mqtt/packet.h"
@@ -131,7 +132,7 @@ class SessionMachine {
   bool topic_within_limits(std::string_view topic) const noexcept;
   std::optional<model::Message> will_message() const;
 
-  SessionLimits limits_;
+  const SessionLimits& limits_;  // shared by every connection; outlives them
   std::string assigned_client_id_;
   Phase phase_ = Phase::kAwaitConnect;
   mqtt::ProtocolVersion version_ = mqtt::ProtocolVersion::kV311;
@@ -162,18 +163,20 @@ class SessionMachine {
   // Topic aliases we set towards the client (MQTT 5), by topic.
   std::unordered_map<std::string, std::uint16_t> outbound_aliases_;
 
-  std::optional<mqtt::Will> will_;
+  // Rare and large (its Properties alone are ~500 bytes): on the heap, so a
+  // connection without a will stays small.
+  std::unique_ptr<mqtt::Will> will_;
   bool will_cancelled_ = false;
   bool closing_ = false;  // a CloseConnection is out: ignore further input
 
   // Packets that arrived after CONNECT, before its CONNACK [MQTT-3.1.4-5]:
   // handled once the session is attached.
-  std::deque<mqtt::Packet> early_packets_;
+  base::RingQueue<mqtt::Packet> early_packets_;
   // QoS 2 deliveries whose PUBREL waits for RecordPubrel's commit, by token.
   std::unordered_map<Token, std::uint16_t> pending_pubrels_;
 
   Token next_token_ = 1;
-  std::deque<PendingAck> acks_;
+  base::RingQueue<PendingAck> acks_;
 };
 
 }  // namespace cairn::session

@@ -7,12 +7,12 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "base/ring_queue.h"
 #include "model/message.h"
 #include "model/qos.h"
 
@@ -51,10 +51,10 @@ struct SessionState {
   std::uint32_t expiry_interval = 0;
 
   // Routed messages not yet sent, oldest first.
-  std::deque<Delivery> queue;
+  base::RingQueue<Delivery> queue;
   // Sent QoS 1/2 messages not yet fully acknowledged, in the order sent, which
   // is the order they are re-sent in after a reconnect [MQTT-4.4.0-1].
-  std::deque<Inflight> inflight;
+  base::RingQueue<Inflight> inflight;
   std::unordered_set<std::uint16_t> packet_ids_in_use;
   std::uint16_t next_packet_id = 1;
 

@@ -7,7 +7,9 @@
 //     version in effect (a CONNECT's own version for a CONNECT), is exactly
 //     encoded_size() bytes and decodes with a fresh FrameDecoder to an equal
 //     Packet, leaving nothing buffered;
-//   - a DecodeError is final: the next call returns the same error.
+//   - a DecodeError is final: the next call returns the same error;
+//   - next_from() (decoding in place, as a connection does) gives the same
+//     packets and the same ending as feed() + next(), in pseudo-random splits.
 // A broken property prints what broke to stderr and traps, so libFuzzer saves
 // the input as a crash.
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <variant>
 #include <vector>
@@ -105,6 +108,54 @@ struct SplitRng {
   }
 };
 
+// How a decoder ended a stream: the packets, then NeedMore or the error.
+struct Outcome {
+  std::vector<Packet> packets;
+  std::optional<DecodeError> error;
+};
+
+Outcome decode_whole(std::span<const std::uint8_t> stream, std::uint8_t selector) {
+  FrameDecoder decoder(cairn::fuzz::selected_version(selector),
+                       cairn::fuzz::max_packet_size(selector));
+  Outcome out;
+  decoder.feed(stream);
+  for (;;) {
+    DecodeResult result = decoder.next();
+    if (std::holds_alternative<NeedMore>(result)) return out;
+    if (auto* error = std::get_if<DecodeError>(&result)) {
+      out.error = *error;
+      return out;
+    }
+    out.packets.push_back(std::move(std::get<Packet>(result)));
+  }
+}
+
+Outcome decode_in_place(std::span<const std::uint8_t> stream, std::uint8_t selector,
+                        SplitRng& rng) {
+  FrameDecoder decoder(cairn::fuzz::selected_version(selector),
+                       cairn::fuzz::max_packet_size(selector));
+  Outcome out;
+  std::size_t offset = 0;
+  while (offset < stream.size()) {
+    const std::size_t n = std::min(rng.next(64), stream.size() - offset);
+    std::span<const std::uint8_t> input = stream.subspan(offset, n);
+    offset += n;
+    for (;;) {
+      DecodeResult result = decoder.next_from(input);
+      if (std::holds_alternative<NeedMore>(result)) {
+        if (!input.empty()) fail("next_from() said NeedMore with input left", nullptr, {});
+        break;
+      }
+      if (auto* error = std::get_if<DecodeError>(&result)) {
+        out.error = *error;
+        return out;
+      }
+      out.packets.push_back(std::move(std::get<Packet>(result)));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -136,6 +187,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return stream.size();
   };
+
+  {
+    SplitRng in_place_rng{static_cast<std::uint32_t>(size) * 40503u + 1u};
+    const Outcome whole = decode_whole(stream, selector);
+    const Outcome in_place = decode_in_place(stream, selector, in_place_rng);
+    if (whole.packets != in_place.packets || whole.error != in_place.error) {
+      fail("next_from() and feed()+next() disagree", nullptr,
+           cairn::fuzz::selected_version(selector));
+    }
+  }
 
   const cairn::fuzz::Split split = cairn::fuzz::selected_split(selector);
   std::size_t offset = 0;

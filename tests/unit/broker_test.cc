@@ -87,7 +87,7 @@ class BrokerTest : public ::testing::Test {
     return result;
   }
 
-  std::deque<session::Delivery> queue_of(const Client& c) {
+  base::RingQueue<session::Delivery> queue_of(const Client& c) {
     std::lock_guard lock(c.session()->mutex);
     return c.session()->state.queue;
   }

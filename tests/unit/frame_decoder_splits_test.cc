@@ -318,6 +318,122 @@ TEST_P(FrameDecoderSplits, NextCalledOnlyOnceInAWhile) {
   expect_same_packets(packets, stream_.packets);
 }
 
+// next_from(): the connection's path, decoding in place from its read buffer.
+// Drains `input` the way a connection does, appending the packets.
+bool drain_from(FrameDecoder& decoder, std::span<const std::uint8_t> input,
+                std::vector<Packet>& packets, std::string* end = nullptr) {
+  // Every packet takes at least two bytes: more calls than bytes is a loop.
+  const std::size_t max_calls = input.size() + 1;
+  for (std::size_t calls = 0; calls <= max_calls; ++calls) {
+    DecodeResult result = decoder.next_from(input);
+    if (std::holds_alternative<NeedMore>(result)) {
+      EXPECT_TRUE(input.empty()) << "NeedMore with input left";
+      if (end != nullptr) *end = "NeedMore";
+      return true;
+    }
+    if (auto* error = std::get_if<DecodeError>(&result)) {
+      if (end != nullptr) *end = reason_hex(error->reason);
+      return false;
+    }
+    packets.push_back(std::move(std::get<Packet>(result)));
+  }
+  ADD_FAILURE() << "next_from() keeps returning packets";
+  return false;
+}
+
+std::size_t largest_packet(const Stream& stream) {
+  std::size_t largest = 0;
+  std::size_t begin = 0;
+  for (std::size_t end : stream.ends) {
+    largest = std::max(largest, end - begin);
+    begin = end;
+  }
+  return largest;
+}
+
+TEST_P(FrameDecoderSplits, NextFromWholeDecodesInPlaceAndBuffersNothing) {
+  FrameDecoder decoder;
+  std::vector<Packet> packets;
+  drain_from(decoder, stream_.bytes, packets);
+  expect_same_packets(packets, stream_.packets);
+  EXPECT_EQ(decoder.buffered(), 0u);
+  EXPECT_EQ(decoder.version(), GetParam());
+}
+
+TEST_P(FrameDecoderSplits, NextFromByteByByte) {
+  FrameDecoder decoder;
+  std::vector<Packet> packets;
+  std::size_t next_end = 0;
+  for (std::size_t i = 0; i < stream_.bytes.size(); ++i) {
+    const std::size_t before = packets.size();
+    drain_from(decoder, std::span(&stream_.bytes[i], 1), packets);
+    if (i + 1 == stream_.ends[next_end]) {
+      ASSERT_EQ(packets.size(), before + 1) << "at byte " << i;
+      ++next_end;
+    } else {
+      ASSERT_EQ(packets.size(), before) << "at byte " << i;
+    }
+  }
+  expect_same_packets(packets, stream_.packets);
+  EXPECT_EQ(decoder.buffered(), 0u);
+}
+
+TEST_P(FrameDecoderSplits, NextFromRandomSplits) {
+  for (unsigned seed = 0; seed < 200; ++seed) {
+    SCOPED_TRACE(seed);
+    std::mt19937 rng(seed + 5000);
+    const std::size_t max_chunk = std::size_t{1} << (seed % 16);
+    std::uniform_int_distribution<std::size_t> chunk(1, max_chunk);
+    FrameDecoder decoder;
+    std::vector<Packet> packets;
+    std::size_t pos = 0;
+    while (pos < stream_.bytes.size()) {
+      const std::size_t n = std::min(chunk(rng), stream_.bytes.size() - pos);
+      drain_from(decoder, std::span(stream_.bytes.data() + pos, n), packets);
+      pos += n;
+      // Only an incomplete packet is ever held, never a whole one.
+      ASSERT_LT(decoder.buffered(), largest_packet(stream_));
+    }
+    expect_same_packets(packets, stream_.packets);
+    EXPECT_EQ(decoder.buffered(), 0u);
+    if (HasFailure()) return;
+  }
+}
+
+TEST(FrameDecoderNextFrom, ReleaseIfEmptyGivesTheBufferBackOnlyWhenEmpty) {
+  Publish p;
+  p.topic = "t";
+  p.payload = std::string(5000, 'x');
+  std::vector<std::uint8_t> bytes;
+  encode_packet(Packet(p), kV311, bytes);
+  FrameDecoder decoder;
+  std::span<const std::uint8_t> first(bytes.data(), 3000);
+  EXPECT_TRUE(std::holds_alternative<NeedMore>(decoder.next_from(first)));
+  EXPECT_EQ(decoder.buffered(), 3000u);
+  decoder.release_if_empty();
+  EXPECT_EQ(decoder.buffered(), 3000u);  // an incomplete packet is kept
+  std::span<const std::uint8_t> rest(bytes.data() + 3000, bytes.size() - 3000);
+  DecodeResult result = decoder.next_from(rest);
+  ASSERT_TRUE(std::holds_alternative<Packet>(result));
+  EXPECT_EQ(std::get<Publish>(std::get<Packet>(result)).payload, p.payload);
+  EXPECT_EQ(decoder.buffered(), 0u);
+  EXPECT_TRUE(rest.empty());
+}
+
+TEST(FrameDecoderNextFrom, OversizedPacketIsRefusedBeforeAnyByteIsKept) {
+  Publish p;
+  p.topic = "t";
+  p.payload = std::string(5000, 'x');
+  std::vector<std::uint8_t> bytes;
+  encode_packet(Packet(p), kV311, bytes);
+  FrameDecoder decoder(kV311, 1024);
+  std::span<const std::uint8_t> head(bytes.data(), 100);
+  DecodeResult result = decoder.next_from(head);
+  ASSERT_TRUE(std::holds_alternative<DecodeError>(result));
+  EXPECT_EQ(std::get<DecodeError>(result).reason, ReasonCode::kPacketTooLarge);
+  EXPECT_EQ(decoder.buffered(), 0u);
+}
+
 // What a decoder made of a byte stream: the packets, then how it ended.
 struct Outcome {
   std::vector<Packet> packets;
@@ -391,6 +507,22 @@ TEST_P(FrameDecoderSplits, CorruptedStreamsEndTheSameWayInAnySplit) {
     }
     ASSERT_EQ(split.end, whole.end);
     expect_same_packets(split.packets, whole.packets);
+    Outcome in_place;
+    {
+      FrameDecoder decoder(kV311, 1 << 16);
+      std::uniform_int_distribution<std::size_t> chunk(1, 1 + seed % 89);
+      std::size_t pos = 0;
+      bool open = true;
+      in_place.end = "NeedMore";
+      while (open && pos < bytes.size()) {
+        const std::size_t n = std::min(chunk(rng), bytes.size() - pos);
+        open =
+            drain_from(decoder, std::span(bytes.data() + pos, n), in_place.packets, &in_place.end);
+        pos += n;
+      }
+    }
+    ASSERT_EQ(in_place.end, whole.end);
+    expect_same_packets(in_place.packets, whole.packets);
     if (HasFailure()) return;
   }
 }
