@@ -1,5 +1,7 @@
 #include "mqtt/packet_encoder.h"
 
+#include <type_traits>
+
 #include "base/check.h"
 #include "mqtt/property_codec.h"
 #include "mqtt/wire_format.h"
@@ -47,9 +49,20 @@ std::size_t body_size(const Connack& c, ProtocolVersion v, Sizes& s) {
   return 2 + (is_v5(v) ? with_length(s.properties = properties_size(c.properties)) : 0);
 }
 
-std::size_t body_size(const Publish& p, ProtocolVersion v, Sizes& s) {
+const Properties* properties_of(const Publish& p) { return &p.properties; }
+const Properties* properties_of(const PublishView& p) { return p.properties; }
+
+// Publish and PublishView share their layout, so one template sizes and
+// writes both: the two can never encode differently.
+template <class P>
+requires std::is_same_v<P, Publish> || std::is_same_v<P, PublishView> std::size_t body_size(
+    const P& p, ProtocolVersion v, Sizes& s) {
   std::size_t n = 2 + p.topic.size() + (p.qos != QoS::kAtMostOnce ? 2 : 0) + p.payload.size();
-  if (is_v5(v)) n += with_length(s.properties = properties_size(p.properties));
+  if (is_v5(v)) {
+    const Properties* properties = properties_of(p);
+    s.properties = properties != nullptr ? properties_size(*properties) : 0;
+    n += with_length(s.properties);
+  }
   return n;
 }
 
@@ -114,7 +127,9 @@ std::uint8_t first_byte(const P&) {
   return static_cast<std::uint8_t>((static_cast<unsigned>(P::kType) << 4) | (flags_0010 ? 2 : 0));
 }
 
-std::uint8_t first_byte(const Publish& p) {
+template <class P>
+requires std::is_same_v<P, Publish> || std::is_same_v<P, PublishView> std::uint8_t first_byte(
+    const P& p) {
   return static_cast<std::uint8_t>(0x30 | (p.dup ? 0x08 : 0) | (u8(p.qos) << 1) |
                                    (p.retain ? 0x01 : 0));
 }
@@ -154,10 +169,19 @@ void write_body(Writer& w, const Connack& c, ProtocolVersion v, const Sizes& s) 
   }
 }
 
-void write_body(Writer& w, const Publish& p, ProtocolVersion v, const Sizes& s) {
+template <class P>
+requires std::is_same_v<P, Publish> || std::is_same_v<P, PublishView>
+void write_body(Writer& w, const P& p, ProtocolVersion v, const Sizes& s) {
   w.string(p.topic);
   if (p.qos != QoS::kAtMostOnce) w.u16(p.packet_id);
-  if (is_v5(v)) write_properties(w, p.properties, s.properties);
+  if (is_v5(v)) {
+    const Properties* properties = properties_of(p);
+    if (properties != nullptr) {
+      write_properties(w, *properties, s.properties);
+    } else {
+      w.varint(0);
+    }
+  }
   w.raw(p.payload);
 }
 
@@ -229,7 +253,31 @@ std::size_t total_size(std::size_t body) {
   return 1 + varint_size(static_cast<std::uint32_t>(body)) + body;
 }
 
+template <class P>
+void encode_one(const P& p, ProtocolVersion version, std::vector<std::uint8_t>& out) {
+  Sizes sizes;
+  const std::size_t body = body_size(p, version, sizes);
+  const std::size_t total = total_size(body);
+  const std::size_t offset = out.size();
+  out.resize(offset + total);
+  Writer w(out.data() + offset);
+  w.u8(first_byte(p));
+  w.varint(static_cast<std::uint32_t>(body));
+  write_body(w, p, version, sizes);
+  CAIRN_CHECK(w.position() == out.data() + out.size(), "encoder size mismatch");
+}
+
 }  // namespace
+
+std::size_t encoded_size(const PublishView& publish, ProtocolVersion version) {
+  Sizes sizes;
+  return total_size(body_size(publish, version, sizes));
+}
+
+void encode_publish(const PublishView& publish, ProtocolVersion version,
+                    std::vector<std::uint8_t>& out) {
+  encode_one(publish, version, out);
+}
 
 std::size_t encoded_size(const Packet& packet, ProtocolVersion version) {
   return std::visit(
@@ -241,20 +289,7 @@ std::size_t encoded_size(const Packet& packet, ProtocolVersion version) {
 }
 
 void encode_packet(const Packet& packet, ProtocolVersion version, std::vector<std::uint8_t>& out) {
-  std::visit(
-      [&](const auto& p) {
-        Sizes sizes;
-        const std::size_t body = body_size(p, version, sizes);
-        const std::size_t total = total_size(body);
-        const std::size_t offset = out.size();
-        out.resize(offset + total);
-        Writer w(out.data() + offset);
-        w.u8(first_byte(p));
-        w.varint(static_cast<std::uint32_t>(body));
-        write_body(w, p, version, sizes);
-        CAIRN_CHECK(w.position() == out.data() + out.size(), "encoder size mismatch");
-      },
-      packet);
+  std::visit([&](const auto& p) { encode_one(p, version, out); }, packet);
 }
 
 }  // namespace cairn::mqtt

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "mqtt/packet.h"
@@ -23,5 +24,22 @@ std::size_t encoded_size(const Packet& packet, ProtocolVersion version);
 // Appends the packet to `out`. REQUIRES: the packet exists in `version` (AUTH
 // only in MQTT 5) and its Remaining Length fits in 268,435,455 bytes.
 void encode_packet(const Packet& packet, ProtocolVersion version, std::vector<std::uint8_t>& out);
+
+// A PUBLISH whose topic, payload and properties live elsewhere (the broker's
+// stored message), encoded without first being copied into a Publish: the
+// path of every delivery. Encodes to exactly the bytes of the equal Publish.
+struct PublishView {
+  bool dup = false;
+  QoS qos = QoS::kAtMostOnce;
+  bool retain = false;
+  std::string_view topic;  // empty in MQTT 5 when a Topic Alias stands for it
+  std::uint16_t packet_id = 0;
+  const Properties* properties = nullptr;  // MQTT 5 only; null: no properties
+  std::string_view payload;
+};
+
+std::size_t encoded_size(const PublishView& publish, ProtocolVersion version);
+void encode_publish(const PublishView& publish, ProtocolVersion version,
+                    std::vector<std::uint8_t>& out);
 
 }  // namespace cairn::mqtt

@@ -191,7 +191,11 @@ void Connection::execute_one(session::Action& action) {
   std::visit(
       [&](auto& a) {
         using A = std::decay_t<decltype(a)>;
-        if constexpr (std::is_same_v<A, session::SendPacket>) {
+        if constexpr (std::is_same_v<A, session::SendPublish>) {
+          mqtt::encode_publish(a.view(), machine_.version(), output_);
+          ++stats_.packets_out;
+          ++stats_.messages_out;
+        } else if constexpr (std::is_same_v<A, session::SendPacket>) {
           mqtt::encode_packet(a.packet, machine_.version(), output_);
           ++stats_.packets_out;
           if (std::holds_alternative<mqtt::Publish>(a.packet)) ++stats_.messages_out;

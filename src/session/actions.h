@@ -13,6 +13,7 @@
 #include "model/message.h"
 #include "model/subscription.h"
 #include "mqtt/packet.h"
+#include "mqtt/packet_encoder.h"
 #include "mqtt/reason_code.h"
 
 namespace cairn::session {
@@ -23,6 +24,31 @@ using Token = std::uint64_t;
 // Write this packet to the client.
 struct SendPacket {
   mqtt::Packet packet;
+};
+
+// Write a PUBLISH of a routed message: its topic and payload are encoded from
+// the shared message, never copied (the path of every delivery).
+struct SendPublish {
+  model::MessagePtr message;
+  bool dup = false;
+  model::QoS qos = model::QoS::kAtMostOnce;
+  bool retain = false;
+  std::uint16_t packet_id = 0;
+  bool topic_omitted = false;  // a Topic Alias stands for it [MQTT-3.3.2-12]
+  // MQTT 5 only, and only when a property goes out (none is the common case).
+  std::shared_ptr<const mqtt::Properties> properties;
+
+  mqtt::PublishView view() const noexcept {
+    mqtt::PublishView v;
+    v.dup = dup;
+    v.qos = qos;
+    v.retain = retain;
+    if (!topic_omitted) v.topic = message->topic;
+    v.packet_id = packet_id;
+    v.properties = properties.get();
+    v.payload = message->payload;
+    return v;
+  }
 };
 
 // Close the network connection once what was sent before is written. The
@@ -126,9 +152,9 @@ struct DetachSession {
 };
 
 using Action =
-    std::variant<SendPacket, CloseConnection, AttachSession, RoutePublish, ReleaseIncoming,
-                 ApplySubscribe, SendRetained, ApplyUnsubscribe, DeliveryDone, RecordPubrel,
-                 StoreSession, SetKeepAlive, ScheduleWill, DetachSession>;
+    std::variant<SendPacket, SendPublish, CloseConnection, AttachSession, RoutePublish,
+                 ReleaseIncoming, ApplySubscribe, SendRetained, ApplyUnsubscribe, DeliveryDone,
+                 RecordPubrel, StoreSession, SetKeepAlive, ScheduleWill, DetachSession>;
 using Actions = std::vector<Action>;
 
 // The broker's answer to one SubscribeRequest.

@@ -123,6 +123,9 @@ class SessionMachine {
   std::size_t outstanding() const noexcept;
   void settle_resend(Inflight& f) noexcept;
   void send_delivery(Delivery&& delivery, model::WallTime now, Actions& out);
+  std::shared_ptr<const mqtt::Properties> outgoing_properties(
+      const model::Message& m, const std::vector<std::uint32_t>& subscription_ids,
+      std::uint16_t topic_alias, model::WallTime now) const;
   std::uint16_t allocate_packet_id();
   void release_packet_id(std::uint16_t packet_id);
   Token enqueue_ack(std::optional<mqtt::Packet> packet, bool frees_receive_slot, bool ready);

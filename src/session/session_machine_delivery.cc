@@ -106,48 +106,64 @@ std::uint16_t SessionMachine::send_window() const noexcept {
                          : limits_.max_inflight;
 }
 
+// The MQTT 5 properties of a PUBLISH to this client: the message's forwarded
+// ones, what is left of its expiry [MQTT-3.3.2-6], the subscription
+// identifiers and a Topic Alias. Null when there are none (always in 3.x).
+std::shared_ptr<const mqtt::Properties> SessionMachine::outgoing_properties(
+    const model::Message& m, const std::vector<std::uint32_t>& subscription_ids,
+    std::uint16_t topic_alias, model::WallTime now) const {
+  if (!is_v5(version_)) return nullptr;
+  const model::MessageProperties& f = m.properties;
+  const bool forwarded = f.payload_format_indicator || f.content_type || f.response_topic ||
+                         f.correlation_data || !f.user_properties.empty();
+  if (!forwarded && !m.expires_at && subscription_ids.empty() && topic_alias == 0) return nullptr;
+  auto p = std::make_shared<mqtt::Properties>();
+  add_forwarded(f, *p);
+  if (m.expires_at) p->message_expiry_interval = remaining_seconds(*m.expires_at, now);
+  p->subscription_identifiers = subscription_ids;
+  if (topic_alias != 0) p->topic_alias = topic_alias;
+  return p;
+}
+
 void SessionMachine::send_delivery(Delivery&& d, model::WallTime now, Actions& out) {
   const model::Message& m = *d.message;
   if (m.expires_at && *m.expires_at <= now) {  // [MQTT-3.3.2-5]
     if (d.sequence != 0) out.push_back(DeliveryDone{d.sequence});
     return;
   }
-  mqtt::Publish p;
+  SendPublish send;
+  std::uint16_t alias = 0;
   std::uint16_t new_alias = 0;
-  p.qos = d.qos;
-  p.retain = d.retain;
-  p.topic = m.topic;
-  p.payload = m.payload;
-  if (is_v5(version_)) {
-    add_forwarded(m.properties, p.properties);
-    if (m.expires_at) p.properties.message_expiry_interval = remaining_seconds(*m.expires_at, now);
-    p.properties.subscription_identifiers = d.subscription_ids;
-    if (client_topic_alias_maximum_ > 0) {
-      auto it = outbound_aliases_.find(p.topic);
-      if (it != outbound_aliases_.end()) {
-        p.properties.topic_alias = it->second;
-        p.topic.clear();  // the alias stands for it [MQTT-3.3.2-12]
-      } else if (outbound_aliases_.size() < client_topic_alias_maximum_) {
-        // Recorded below, once this PUBLISH is known to be sent: the client
-        // learns an alias only from a PUBLISH it receives.
-        new_alias = static_cast<std::uint16_t>(outbound_aliases_.size() + 1);
-        p.properties.topic_alias = new_alias;
-      }
+  if (is_v5(version_) && client_topic_alias_maximum_ > 0) {
+    auto it = outbound_aliases_.find(m.topic);
+    if (it != outbound_aliases_.end()) {
+      alias = it->second;
+      send.topic_omitted = true;  // the alias stands for it [MQTT-3.3.2-12]
+    } else if (outbound_aliases_.size() < client_topic_alias_maximum_) {
+      // Recorded below, once this PUBLISH is known to be sent: the client
+      // learns an alias only from a PUBLISH it receives.
+      alias = new_alias = static_cast<std::uint16_t>(outbound_aliases_.size() + 1);
     }
   }
-  if (p.qos != QoS::kAtMostOnce) p.packet_id = 1;  // sized with an identifier
+  send.qos = d.qos;
+  send.retain = d.retain;
+  send.properties = outgoing_properties(m, d.subscription_ids, alias, now);
+  send.message = d.message;
+  if (send.qos != QoS::kAtMostOnce) send.packet_id = 1;  // sized with an identifier
   // [MQTT-3.1.2-25]: never send more than the client accepts; the message is
   // dropped as if it had been delivered.
-  if (mqtt::encoded_size(p, version_) > client_max_packet_size_) {
+  if (client_max_packet_size_ != 0xFFFFFFFF &&
+      mqtt::encoded_size(send.view(), version_) > client_max_packet_size_) {
     if (d.sequence != 0) out.push_back(DeliveryDone{d.sequence});
     return;
   }
-  if (new_alias != 0) outbound_aliases_.emplace(p.topic, new_alias);
-  if (p.qos != QoS::kAtMostOnce) {
-    p.packet_id = allocate_packet_id();
-    state_->inflight.push_back(Inflight{p.packet_id, Inflight::Stage::kPublishSent, std::move(d)});
+  if (new_alias != 0) outbound_aliases_.emplace(m.topic, new_alias);
+  if (send.qos != QoS::kAtMostOnce) {
+    send.packet_id = allocate_packet_id();
+    state_->inflight.push_back(
+        Inflight{send.packet_id, Inflight::Stage::kPublishSent, std::move(d)});
   }
-  out.push_back(SendPacket{std::move(p)});
+  out.push_back(std::move(send));
 }
 
 // An acknowledgement for a PUBLISH of an earlier connection not yet re-sent on
@@ -219,28 +235,24 @@ void SessionMachine::resend_awaiting(model::WallTime now, Actions& out) {
 // Re-sends one PUBLISH of an earlier connection; false when this connection
 // cannot take it (it is then done with, as if delivered).
 bool SessionMachine::resend_publish(const Inflight& f, model::WallTime now, Actions& out) {
-  const model::Message& m = *f.delivery.message;
-  mqtt::Publish p;
-  p.dup = true;
-  p.qos = f.delivery.qos;
-  p.retain = f.delivery.retain;
-  p.topic = m.topic;
-  p.payload = m.payload;
-  p.packet_id = f.packet_id;
-  if (is_v5(version_)) {
-    add_forwarded(m.properties, p.properties);
-    // Onward delivery has started, so it goes even if it expired since;
-    // still with what is left of its interval [MQTT-3.3.2-6].
-    if (m.expires_at) p.properties.message_expiry_interval = remaining_seconds(*m.expires_at, now);
-    p.properties.subscription_identifiers = f.delivery.subscription_ids;
-  }
+  SendPublish send;
+  send.message = f.delivery.message;
+  send.dup = true;
+  send.qos = f.delivery.qos;
+  send.retain = f.delivery.retain;
+  send.packet_id = f.packet_id;
+  // Onward delivery has started, so it goes even if it expired since; still
+  // with what is left of its interval [MQTT-3.3.2-6]. Aliases start afresh on
+  // a new connection, so the topic goes in full.
+  send.properties = outgoing_properties(*send.message, f.delivery.subscription_ids, 0, now);
   // [MQTT-3.1.2-25]: this connection may accept less than the one it was
   // first sent on; drop it as if it had been delivered.
-  if (mqtt::encoded_size(p, version_) > client_max_packet_size_) {
+  if (client_max_packet_size_ != 0xFFFFFFFF &&
+      mqtt::encoded_size(send.view(), version_) > client_max_packet_size_) {
     if (f.delivery.sequence != 0) out.push_back(DeliveryDone{f.delivery.sequence});
     return false;
   }
-  out.push_back(SendPacket{std::move(p)});
+  out.push_back(std::move(send));
   return true;
 }
 

@@ -153,6 +153,28 @@ inline session::Delivery make_delivery(std::string topic, QoS qos, std::uint64_t
 
 // --- reading actions -------------------------------------------------------------
 
+// The PUBLISH a SendPublish writes, as a packet (it encodes to the same bytes).
+inline mqtt::Publish to_publish(const session::SendPublish& send) {
+  mqtt::Publish p;
+  p.dup = send.dup;
+  p.qos = send.qos;
+  p.retain = send.retain;
+  if (!send.topic_omitted) p.topic = send.message->topic;
+  p.packet_id = send.packet_id;
+  if (send.properties) p.properties = *send.properties;
+  p.payload = send.message->payload;
+  return p;
+}
+
+// The packet an action writes, if it writes one.
+inline std::optional<mqtt::Packet> packet_of(const session::Action& action) {
+  if (const auto* send = std::get_if<session::SendPacket>(&action)) return send->packet;
+  if (const auto* publish = std::get_if<session::SendPublish>(&action)) {
+    return mqtt::Packet(to_publish(*publish));
+  }
+  return std::nullopt;
+}
+
 // A short name for an action, for whole-sequence assertions and failure
 // messages: "PUBACK", "CONNACK", ... for SendPacket, the action's name else.
 inline std::string kind(const session::Action& action) {
@@ -161,6 +183,8 @@ inline std::string kind(const session::Action& action) {
         using A = std::decay_t<decltype(a)>;
         if constexpr (std::is_same_v<A, session::SendPacket>) {
           return std::string(mqtt::packet_type_name(mqtt::packet_type(a.packet)));
+        } else if constexpr (std::is_same_v<A, session::SendPublish>) {
+          return "PUBLISH";
         } else if constexpr (std::is_same_v<A, session::CloseConnection>) {
           return "CloseConnection";
         } else if constexpr (std::is_same_v<A, session::AttachSession>) {
@@ -206,9 +230,9 @@ inline std::string describe(const session::Actions& actions) {
   os << actions.size() << " action(s):";
   for (const auto& a : actions) {
     os << "\n  " << kind(a);
-    if (const auto* send = std::get_if<session::SendPacket>(&a)) {
+    if (const auto packet = packet_of(a)) {
       os << ' ';
-      mqtt::PrintTo(send->packet, &os);
+      mqtt::PrintTo(*packet, &os);
     }
   }
   return os.str();
@@ -229,8 +253,8 @@ template <class P>
 std::vector<P> sent(const session::Actions& actions) {
   std::vector<P> out;
   for (const auto& a : actions) {
-    if (const auto* send = std::get_if<session::SendPacket>(&a)) {
-      if (const auto* p = std::get_if<P>(&send->packet)) out.push_back(*p);
+    if (const auto packet = packet_of(a)) {
+      if (const auto* p = std::get_if<P>(&*packet)) out.push_back(*p);
     }
   }
   return out;
@@ -240,7 +264,7 @@ std::vector<P> sent(const session::Actions& actions) {
 inline std::vector<mqtt::Packet> packets(const session::Actions& actions) {
   std::vector<mqtt::Packet> out;
   for (const auto& a : actions) {
-    if (const auto* send = std::get_if<session::SendPacket>(&a)) out.push_back(send->packet);
+    if (auto packet = packet_of(a)) out.push_back(std::move(*packet));
   }
   return out;
 }
