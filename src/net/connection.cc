@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
@@ -100,6 +101,8 @@ void Connection::on_readable(const boost::system::error_code& ec) {
 }
 
 void Connection::decode(std::span<const std::uint8_t> input) {
+  // One clock read for the packets of one read: they arrived together.
+  const model::WallTime now = wall_now();
   for (;;) {
     mqtt::DecodeResult result = decoder_.next_from(input);
     if (std::holds_alternative<mqtt::NeedMore>(result)) break;
@@ -111,7 +114,7 @@ void Connection::decode(std::span<const std::uint8_t> input) {
     ++stats_.packets_in;
     if (std::holds_alternative<mqtt::Publish>(std::get<mqtt::Packet>(result))) ++stats_.messages_in;
     drive([&](SessionMachine& m, Actions& a) {
-      m.on_packet(std::move(std::get<mqtt::Packet>(result)), wall_now(), a);
+      m.on_packet(std::move(std::get<mqtt::Packet>(result)), now, a);
     });
     if (closed_ || close_after_write_) break;
   }
@@ -123,9 +126,33 @@ bool Connection::owns_session() const {
   return session_->generation == generation_ && !session_->ended;
 }
 
+namespace {
+
+// Actions vectors reused across drives on a thread: a drive per packet would
+// otherwise allocate one. drive() nests (an action may drive the machine
+// again), so the pool is a stack.
+thread_local std::vector<Actions> actions_pool;
+
+Actions take_actions() {
+  if (actions_pool.empty()) return {};
+  Actions actions = std::move(actions_pool.back());
+  actions_pool.pop_back();
+  return actions;
+}
+
+void give_back(Actions&& actions) {
+  constexpr std::size_t kPooled = 16;
+  constexpr std::size_t kLargestKept = 256;
+  if (actions_pool.size() >= kPooled || actions.capacity() > kLargestKept) return;
+  actions.clear();
+  actions_pool.push_back(std::move(actions));
+}
+
+}  // namespace
+
 template <class Call>
 void Connection::drive(Call&& call) {
-  Actions actions;
+  Actions actions = take_actions();
   if (session_) {
     std::unique_lock lock(session_->mutex);
     if (!owns_session()) {
@@ -139,6 +166,11 @@ void Connection::drive(Call&& call) {
     call(machine_, actions);
   }
   execute(actions);
+  give_back(std::move(actions));
+}
+
+bool Connection::running_on_own_thread() {
+  return socket_.get_executor().target<asio::io_context::executor_type>()->running_in_this_thread();
 }
 
 template <class F>
@@ -148,6 +180,14 @@ void Connection::post_back(F&& f) {
 
 void Connection::execute(Actions& actions) {
   for (session::Action& action : actions) execute_one(action);
+  // Completions the broker gave while being called (nothing to commit): told
+  // to the machine now, as a posted completion would be, minus the trip
+  // through the io_context.
+  while (!completed_now_.empty()) {
+    const session::Token token = completed_now_.front();
+    completed_now_.erase(completed_now_.begin());
+    drive([&](SessionMachine& m, Actions& next) { m.on_committed(token, wall_now(), next); });
+  }
   if (!output_.empty()) do_write();
   if (close_after_write_ && output_.empty() && !write_in_progress_) close_now();
 }
@@ -157,6 +197,10 @@ void Connection::execute(Actions& actions) {
 // commit goes to on_commit_failed whatever the operation was.
 broker::Broker::Done Connection::on_done(session::Token token) {
   return [self = shared_from_this(), token](std::error_code ec) {
+    if (!ec && self->in_broker_call_ && self->running_on_own_thread()) {
+      self->completed_now_.push_back(token);
+      return;
+    }
     self->post_back([self, token, ec] {
       self->drive([&](SessionMachine& m, Actions& next) {
         if (ec) {
@@ -187,7 +231,6 @@ std::function<void(Result, std::error_code)> Connection::completion(session::Tok
 }
 
 void Connection::execute_one(session::Action& action) {
-  const model::WallTime now = wall_now();
   std::visit(
       [&](auto& a) {
         using A = std::decay_t<decltype(a)>;
@@ -209,6 +252,7 @@ void Connection::execute_one(session::Action& action) {
           spdlog::log(level, "{} client '{}': closing: {} (reason 0x{:02X})", peer_,
                       machine_.client_id(), a.why, static_cast<unsigned>(a.reason));
         } else if constexpr (std::is_same_v<A, session::AttachSession>) {
+          const model::WallTime now = wall_now();
           broker::Broker::Attachment attachment = broker_.attach(a, weak_from_this(), now);
           session_ = attachment.session;
           generation_ = attachment.generation;
@@ -216,7 +260,9 @@ void Connection::execute_one(session::Action& action) {
             m.on_attached(session_->state, attachment.session_present, now, next);
           });
         } else if constexpr (std::is_same_v<A, session::RoutePublish>) {
+          in_broker_call_ = true;
           broker_.route(session_, a, a.token == 0 ? broker::Broker::Done{} : on_done(a.token));
+          in_broker_call_ = false;
         } else if constexpr (std::is_same_v<A, session::ReleaseIncoming>) {
           broker_.release_incoming(session_, a, on_done(a.token));
         } else if constexpr (std::is_same_v<A, session::RecordPubrel>) {
@@ -237,16 +283,16 @@ void Connection::execute_one(session::Action& action) {
                   a.token, [](SessionMachine& m, session::Token token, const auto& existed,
                               Actions& next) { m.on_unsubscribed(token, existed, next); }));
         } else if constexpr (std::is_same_v<A, session::SendRetained>) {
-          broker_.send_retained(session_, a, now);
+          broker_.send_retained(session_, a, wall_now());
         } else if constexpr (std::is_same_v<A, session::DeliveryDone>) {
           broker_.delivery_done(session_, a);
         } else if constexpr (std::is_same_v<A, session::SetKeepAlive>) {
           connack_sent_ = true;  // the CONNECT timeout is over
           keep_alive_seconds_ = a.seconds;
         } else if constexpr (std::is_same_v<A, session::ScheduleWill>) {
-          broker_.schedule_will(session_, generation_, a, now);
+          broker_.schedule_will(session_, generation_, a, wall_now());
         } else if constexpr (std::is_same_v<A, session::DetachSession>) {
-          broker_.detach(session_, generation_, a, now);
+          broker_.detach(session_, generation_, a, wall_now());
         }
       },
       action);

@@ -94,7 +94,8 @@ class Connection final : public broker::SessionOwner,
 
   void pump();
   void close_now();
-  bool owns_session() const;  // REQUIRES: session_->mutex held
+  bool owns_session() const;
+  bool running_on_own_thread();  // REQUIRES: session_->mutex held
 
   boost::asio::ip::tcp::socket socket_;
   broker::Broker& broker_;
@@ -112,6 +113,10 @@ class Connection final : public broker::SessionOwner,
   bool close_after_write_ = false;
   bool closed_ = false;
   std::atomic<bool> pump_posted_{false};
+  // Set while the broker is called from this thread: a completion it gives
+  // before returning goes to completed_now_ instead of being posted.
+  bool in_broker_call_ = false;
+  std::vector<session::Token> completed_now_;
 
   bool connack_sent_ = false;  // the CONNECT timeout applies until then
   std::uint16_t keep_alive_seconds_ = 0;
