@@ -1,5 +1,7 @@
 #include "app/broker_app.h"
 
+#include <cstdio>
+#include <random>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -12,8 +14,20 @@ namespace {
 
 namespace asio = boost::asio;
 
+// Assigned client identifiers [MQTT-3.1.3-6] must not collide with ones a
+// previous run of the broker assigned to still-stored sessions, hence a
+// random prefix per run.
+std::string random_client_id_prefix() {
+  std::random_device device;
+  std::uniform_int_distribution<std::uint32_t> dist;
+  char text[32];
+  std::snprintf(text, sizeof text, "cairn-%08x%08x-", dist(device), dist(device));
+  return text;
+}
+
 session::SessionLimits session_limits(const config::Config& c) {
   session::SessionLimits l;
+  l.assigned_client_id_prefix = random_client_id_prefix();
   l.receive_maximum = c.limits.receive_maximum;
   l.maximum_packet_size = c.limits.max_packet_size;
   l.topic_alias_maximum = c.limits.topic_alias_maximum;

@@ -30,13 +30,13 @@ model::WallTime wall_now() { return std::chrono::system_clock::now(); }
 
 Connection::Connection(asio::ip::tcp::socket socket, broker::Broker& broker,
                        const ConnectionSettings& settings, ConnectionStats& stats,
-                       std::string assigned_client_id)
+                       std::uint64_t connection_number)
     : socket_(std::move(socket)),
       broker_(broker),
       settings_(settings),
       stats_(stats),
       decoder_(mqtt::ProtocolVersion::kV311, settings.limits.maximum_packet_size),
-      machine_(settings.limits, std::move(assigned_client_id)),
+      machine_(settings.limits, connection_number),
       last_read_(std::chrono::steady_clock::now()) {
   ++stats_.active;
   ++stats_.accepted;

@@ -49,6 +49,8 @@ struct ConnectionStats {
   std::atomic<std::uint64_t> messages_in{0};   // PUBLISH packets received
   std::atomic<std::uint64_t> messages_out{0};  // PUBLISH packets sent
   std::atomic<std::uint64_t> protocol_errors{0};
+  // Numbers connections over every listener; names assigned client identifiers.
+  std::atomic<std::uint64_t> next_connection_number{1};
 };
 
 class Connection final : public broker::SessionOwner,
@@ -57,7 +59,7 @@ class Connection final : public broker::SessionOwner,
  public:
   Connection(boost::asio::ip::tcp::socket socket, broker::Broker& broker,
              const ConnectionSettings& settings, ConnectionStats& stats,
-             std::string assigned_client_id);
+             std::uint64_t connection_number);
   ~Connection() override;
 
   // REQUIRES: called on the connection's own io_context thread.

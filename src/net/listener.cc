@@ -1,25 +1,11 @@
 #include "net/listener.h"
 
-#include <cstdio>
-#include <random>
-
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 namespace cairn::net {
 namespace {
 namespace asio = boost::asio;
-
-// Assigned client identifiers [MQTT-3.1.3-6] must not collide with ones a
-// previous run of the broker assigned to still-stored sessions, hence a
-// random prefix per run.
-std::string random_prefix() {
-  std::random_device device;
-  std::uniform_int_distribution<std::uint32_t> dist;
-  char text[32];
-  std::snprintf(text, sizeof text, "cairn-%08x%08x-", dist(device), dist(device));
-  return text;
-}
 
 }  // namespace
 
@@ -32,8 +18,7 @@ Listener::Listener(asio::io_context& accept_context, IoThreads& threads,
       broker_(broker),
       settings_(settings),
       stats_(stats),
-      max_connections_(max_connections),
-      client_id_prefix_(random_prefix()) {
+      max_connections_(max_connections) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -68,9 +53,8 @@ void Listener::do_accept() {
             boost::system::error_code ignored;
             socket.close(ignored);
           } else {
-            std::string id = client_id_prefix_ + std::to_string(next_client_number_++);
             auto connection = std::make_shared<Connection>(std::move(socket), broker_, settings_,
-                                                           stats_, std::move(id));
+                                                           stats_, stats_.next_connection_number++);
             // Start it on its own io_context's thread: from here on only
             // that thread touches it.
             asio::post(connection->executor(), [connection] { connection->start(); });

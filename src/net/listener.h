@@ -43,8 +43,6 @@ class Listener {
   ConnectionStats& stats_;
   const std::size_t max_connections_;
   std::atomic<std::uint64_t> refused_{0};
-  std::atomic<std::uint64_t> next_client_number_{1};
-  std::string client_id_prefix_;
 };
 
 }  // namespace cairn::net

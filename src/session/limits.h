@@ -4,12 +4,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "model/qos.h"
 
 namespace cairn::session {
 
 struct SessionLimits {
+  // Client identifiers the broker assigns [MQTT-3.1.3-6] are this prefix and
+  // the connection's number; the prefix is random per start, so they never
+  // collide with a session of an earlier run.
+  std::string assigned_client_id_prefix = "auto-";
   // Incoming QoS 1/2 PUBLISHes a client may have unacknowledged: our Receive
   // Maximum ([MQTT-3.2.2.3.3]); one more is answered with DISCONNECT 0x93.
   std::uint16_t receive_maximum = 1024;

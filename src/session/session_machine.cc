@@ -31,8 +31,8 @@ std::size_t topic_levels(std::string_view topic) {
 
 }  // namespace
 
-SessionMachine::SessionMachine(const SessionLimits& limits, std::string assigned_client_id)
-    : limits_(limits), assigned_client_id_(std::move(assigned_client_id)) {}
+SessionMachine::SessionMachine(const SessionLimits& limits, std::uint64_t connection_number)
+    : limits_(limits), connection_number_(connection_number) {}
 
 // --- incoming packets --------------------------------------------------------
 
@@ -108,7 +108,7 @@ void SessionMachine::handle_connect(mqtt::Connect&& c, model::WallTime now, Acti
         (version_ == ProtocolVersion::kV311 && !c.clean_start)) {
       return refuse_connect(ReasonCode::kClientIdentifierNotValid, "empty client identifier", out);
     }
-    client_id_ = assigned_client_id_;
+    client_id_ = limits_.assigned_client_id_prefix + std::to_string(connection_number_);
     client_id_assigned_ = true;
   } else if (version_ == ProtocolVersion::kV31 && client_id_.size() > kV31MaxClientIdLength) {
     return refuse_connect(ReasonCode::kClientIdentifierNotValid, "3.1 client identifier too long",

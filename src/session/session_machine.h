@@ -36,10 +36,12 @@ namespace cairn::session {
 
 class SessionMachine {
  public:
-  // `assigned_client_id` is used when a client connects with an empty one and
-  // the protocol allows the server to assign it [MQTT-3.1.3-6]; the driver
-  // makes it unique.
-  SessionMachine(const SessionLimits& limits, std::string assigned_client_id);
+  // A client connecting with an empty client identifier, where the protocol
+  // allows the server to assign one [MQTT-3.1.3-6], gets
+  // limits.assigned_client_id_prefix + `connection_number`; the driver keeps
+  // the numbers unique. Built only then: most clients name themselves.
+  // REQUIRES: `limits` outlives the machine.
+  SessionMachine(const SessionLimits& limits, std::uint64_t connection_number);
 
   // --- from the connection --------------------------------------------------
   void on_packet(mqtt::Packet&& packet, model::WallTime now, Actions& out);
@@ -135,8 +137,8 @@ class SessionMachine {
   bool topic_within_limits(std::string_view topic) const noexcept;
   std::optional<model::Message> will_message() const;
 
-  const SessionLimits& limits_;  // shared by every connection; outlives them
-  std::string assigned_client_id_;
+  const SessionLimits& limits_;      // shared by every connection; outlives them
+  std::uint64_t connection_number_;  // names an assigned client identifier
   Phase phase_ = Phase::kAwaitConnect;
   mqtt::ProtocolVersion version_ = mqtt::ProtocolVersion::kV311;
   SessionState* state_ = nullptr;  // attached session; owned by the broker

@@ -276,16 +276,16 @@ class SessionHarness {
   // 2024-01-01T00:00:00Z: far from the epoch, so expiry arithmetic is real.
   static constexpr std::chrono::seconds kStart{1'704'067'200};
 
-  explicit SessionHarness(session::SessionLimits limits = {},
-                          std::string assigned_client_id = "assigned-1")
+  explicit SessionHarness(session::SessionLimits limits = {}, std::uint64_t connection_number = 1)
       : limits(limits),
-        assigned_client_id(std::move(assigned_client_id)),
-        machine(std::make_unique<session::SessionMachine>(this->limits, this->assigned_client_id)) {
+        connection_number(connection_number),
+        machine(std::make_unique<session::SessionMachine>(this->limits, connection_number)) {
+    this->limits.assigned_client_id_prefix = "assigned-";
     state.id = 7;
   }
 
   session::SessionLimits limits;
-  std::string assigned_client_id;
+  std::uint64_t connection_number = 1;
   session::SessionState state;
   std::unique_ptr<session::SessionMachine> machine;
   model::WallTime now{kStart};
@@ -375,7 +375,7 @@ class SessionHarness {
   // Returns the CONNACK.
   mqtt::Connack reconnect(mqtt::Connect c, bool session_present = true) {
     if (!machine->closed()) closed();
-    machine = std::make_unique<session::SessionMachine>(limits, assigned_client_id);
+    machine = std::make_unique<session::SessionMachine>(limits, connection_number);
     forget();
     return establish(std::move(c), session_present);
   }
