@@ -9,6 +9,8 @@
 
 #include "base/check.h"
 #include "mqtt/packet_encoder.h"
+#include "mqtt/packet_type.h"
+#include "mqtt/reason_code.h"
 #include "net/deadline_sweeper.h"
 
 namespace cairn::net {
@@ -192,6 +194,30 @@ void Connection::execute(Actions& actions) {
   if (close_after_write_ && output_.empty() && !write_in_progress_) close_now();
 }
 
+// A request the client keeps its connection after being refused (a PUBLISH
+// answered with a failure reason code, a topic filter refused in a SUBACK)
+// gets a log line too, as every refusal and limit hit does.
+void Connection::log_refusals(const mqtt::Packet& packet) const {
+  auto refused = [&](const char* what, std::uint16_t packet_id, mqtt::ReasonCode reason) {
+    spdlog::info("{} client '{}': {} refused (packet id {}, reason 0x{:02X} {})", peer_,
+                 machine_.client_id(), what, packet_id, static_cast<unsigned>(reason),
+                 mqtt::reason_code_name(reason, mqtt::packet_type(packet)));
+  };
+  if (const auto* puback = std::get_if<mqtt::Puback>(&packet)) {
+    if (mqtt::is_failure(puback->reason_code)) {
+      refused("PUBLISH", puback->packet_id, puback->reason_code);
+    }
+  } else if (const auto* pubrec = std::get_if<mqtt::Pubrec>(&packet)) {
+    if (mqtt::is_failure(pubrec->reason_code)) {
+      refused("PUBLISH", pubrec->packet_id, pubrec->reason_code);
+    }
+  } else if (const auto* suback = std::get_if<mqtt::Suback>(&packet)) {
+    for (mqtt::ReasonCode code : suback->reason_codes) {
+      if (mqtt::is_failure(code)) refused("SUBSCRIBE filter", suback->packet_id, code);
+    }
+  }
+}
+
 // A broker completion, brought back to this connection's thread (D5: the
 // machine is only ever driven there) and handed to the machine; a failed
 // commit goes to on_commit_failed whatever the operation was.
@@ -242,6 +268,7 @@ void Connection::execute_one(session::Action& action) {
           mqtt::encode_packet(a.packet, machine_.version(), output_);
           ++stats_.packets_out;
           if (std::holds_alternative<mqtt::Publish>(a.packet)) ++stats_.messages_out;
+          log_refusals(a.packet);
         } else if constexpr (std::is_same_v<A, session::CloseConnection>) {
           close_after_write_ = true;
           // Every refusal and limit hit ends here: one line with who, why

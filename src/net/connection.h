@@ -97,7 +97,8 @@ class Connection final : public broker::SessionOwner,
   void pump();
   void close_now();
   bool owns_session() const;
-  bool running_on_own_thread();  // REQUIRES: session_->mutex held
+  bool running_on_own_thread();
+  void log_refusals(const mqtt::Packet& packet) const;  // REQUIRES: session_->mutex held
 
   boost::asio::ip::tcp::socket socket_;
   broker::Broker& broker_;
