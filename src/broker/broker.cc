@@ -272,8 +272,13 @@ void Broker::enqueue(std::vector<Queued>& queued) {
     {
       std::lock_guard lock(q.session->mutex);
       if (q.session->ended) continue;
+      const session::SessionState& state = q.session->state;
       auto& queue = q.session->state.queue;
-      if (queue.size() >= settings_.max_queued) {
+      // Messages an online client's window has room for are not waiting:
+      // they leave at its connection's next pump [limits.max_queued_messages].
+      const std::size_t room =
+          state.send_window > state.inflight.size() ? state.send_window - state.inflight.size() : 0;
+      if (queue.size() >= settings_.max_queued + room) {
         ++counters_.deliveries_dropped_queue_full;
         // Logged at the 1st, 2nd, 4th, 8th... drop of a session: every
         // episode is visible without one line per message.

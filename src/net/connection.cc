@@ -404,9 +404,10 @@ bool Connection::check_deadlines(std::chrono::steady_clock::time_point now) {
 void Connection::close_now() {
   if (closed_) return;
   closed_ = true;
-  boost::system::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  // The session is detached (ended, when it does not outlive its connection)
+  // before the socket closes: a client that reconnects as soon as it sees the
+  // close must find it gone, whichever thread its new connection lands on
+  // [MQTT-3.1.2-6] (3.1.1), §3.1.2.11.2 (5.0).
   Actions actions;
   if (session_) {
     std::lock_guard lock(session_->mutex);
@@ -416,6 +417,9 @@ void Connection::close_now() {
   }
   for (session::Action& action : actions) execute_one(action);
   session_.reset();
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
 }
 
 }  // namespace cairn::net

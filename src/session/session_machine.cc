@@ -165,6 +165,7 @@ void SessionMachine::on_attached(SessionState& state, bool session_present, mode
 
 void SessionMachine::complete_connect(bool session_present, model::WallTime now, Actions& out) {
   phase_ = Phase::kConnected;
+  state_->send_window = send_window();
   send_connack(session_present, out);
   out.push_back(SetKeepAlive{keep_alive_});
   resend_inflight(now, out);
@@ -279,6 +280,7 @@ void SessionMachine::on_connection_closed(Actions& out) {
     }
   }
   out.push_back(DetachSession{expiry_interval_});
+  state_->send_window = 0;
   state_ = nullptr;
 }
 

@@ -57,6 +57,9 @@ struct SessionState {
   base::RingQueue<Inflight> inflight;
   std::unordered_set<std::uint16_t> packet_ids_in_use;
   std::uint16_t next_packet_id = 1;
+  // In-flight messages the attached connection takes (0 while offline): the
+  // queue limit counts only what waits beyond the window's free room.
+  std::uint16_t send_window = 0;
 
   // Incoming QoS 2 PUBLISH packet identifiers, stored with the message and
   // removed at PUBREL (D4): a re-sent PUBLISH with one of them is not routed

@@ -477,5 +477,34 @@ TEST_F(BrokerTest, FullQueueDropsAndCounts) {
   EXPECT_EQ(small.counters().deliveries_dropped_queue_full.load(), 1u);
 }
 
+TEST_F(BrokerTest, QueueLimitCountsOnlyWhatWaitsBeyondTheFreeWindow) {
+  // An online client whose window has room is not "queued" for the messages
+  // that room takes, even when they arrive before its connection pumps.
+  test::ManualStore store;
+  Broker small(store, BrokerSettings{2});
+  auto owner = std::make_shared<FakeOwner>();
+  auto sub = small.attach({"s", true, 0}, owner, kNow);
+  {
+    std::lock_guard lock(sub.session->mutex);
+    sub.session->state.send_window = 5;
+    sub.session->state.inflight.push_back({});  // one slot of the five in use
+  }
+  session::ApplySubscribe request;
+  session::SubscribeRequest r;
+  r.filter = "t";
+  r.options.max_qos = QoS::kAtLeastOnce;
+  request.requests.push_back(r);
+  small.subscribe(sub.session, request, [](auto, std::error_code) {});
+  for (int i = 0; i < 7; ++i) {
+    session::RoutePublish p;
+    p.message = message("t", QoS::kAtLeastOnce);
+    small.route(sub.session, p, [](std::error_code) {});
+  }
+  // Room for 4 in the window and 2 queued beyond it: 6 kept, 1 dropped.
+  std::lock_guard lock(sub.session->mutex);
+  EXPECT_EQ(sub.session->state.queue.size(), 6u);
+  EXPECT_EQ(small.counters().deliveries_dropped_queue_full.load(), 1u);
+}
+
 }  // namespace
 }  // namespace cairn::broker

@@ -356,6 +356,15 @@ TEST(SessionMachineDelivery, AnAckForAPublishNotYetResentSettlesIt) {
   EXPECT_EQ(h.state.inflight.size(), 1u);
 }
 
+TEST(SessionMachineDelivery, TheSessionKnowsTheWindowOfItsConnectionWhileOnline) {
+  // The broker's queue limit counts only what waits beyond the free window.
+  SessionHarness h(window_of(10));
+  h.establish(v5_client(4));
+  EXPECT_EQ(h.state.send_window, 4u);
+  h.closed();
+  EXPECT_EQ(h.state.send_window, 0u);
+}
+
 TEST(SessionMachineDelivery, ReconnectV311ResendsWithDup) {
   SessionHarness h;
   h.connect_v311(false);
