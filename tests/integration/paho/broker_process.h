@@ -1,0 +1,55 @@
+// BrokerProcess: the real cairn executable, started on a free ephemeral port
+// with a fresh data directory and its log captured to a file.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include <sys/types.h>
+
+namespace cairn::paho_test {
+
+// A port nothing listens on right now: bound with port 0, read, closed.
+std::uint16_t free_port();
+
+class BrokerProcess {
+ public:
+  // `config_toml` is written to a cairn.toml passed with --config; empty
+  // means no configuration file (every default).
+  explicit BrokerProcess(std::string config_toml = {});
+  ~BrokerProcess();
+  BrokerProcess(const BrokerProcess&) = delete;
+  BrokerProcess& operator=(const BrokerProcess&) = delete;
+
+  // Starts cairn and waits until it logs that it listens. On failure returns
+  // false; log() then says why.
+  bool start();
+  // SIGTERM, then SIGKILL if it has not exited after a few seconds.
+  void stop();
+  // Whether the process is still running (false once it exited or crashed).
+  bool running();
+  // How it ended, for a failure message: "running", "exit 1", "signal 11".
+  std::string status();
+
+  std::uint16_t port() const { return port_; }
+  std::string uri() const;  // tcp://127.0.0.1:PORT, for Paho
+  std::string log() const;  // everything it has logged so far
+  // Waits until the log contains `needle`; false on timeout.
+  bool wait_for_log(std::string_view needle, std::chrono::milliseconds timeout) const;
+
+ private:
+  bool start_once();
+
+  std::string config_toml_;
+  std::filesystem::path dir_;
+  std::filesystem::path log_path_;
+  std::uint16_t port_ = 0;
+  pid_t pid_ = -1;
+  int wait_status_ = 0;
+  bool exited_ = false;
+};
+
+}  // namespace cairn::paho_test
