@@ -10,7 +10,7 @@ bool is_valid_plain_filter(std::string_view filter) noexcept {
   for (std::size_t i = 0; i <= filter.size(); ++i) {
     if (i < filter.size() && filter[i] != '/') continue;
     const std::string_view level = filter.substr(level_start, i - level_start);
-    if (level.size() > 1 && level.find_first_of("+#") != std::string_view::npos) return false;
+    if (level.size() > 1 && has_wildcard(level)) return false;
     if (level == "#" && i != filter.size()) return false;
     level_start = i + 1;
   }
@@ -20,7 +20,7 @@ bool is_valid_plain_filter(std::string_view filter) noexcept {
 }  // namespace
 
 bool is_valid_topic_name(std::string_view name) noexcept {
-  return !name.empty() && name.find_first_of("+#") == std::string_view::npos;
+  return !name.empty() && !has_wildcard(name);
 }
 
 bool is_valid_topic_filter(std::string_view filter) noexcept {
@@ -28,7 +28,7 @@ bool is_valid_topic_filter(std::string_view filter) noexcept {
   const std::string_view rest = filter.substr(kSharedPrefix.size());
   const std::size_t slash = rest.find('/');
   if (slash == std::string_view::npos || slash == 0) return false;
-  if (rest.substr(0, slash).find_first_of("+#") != std::string_view::npos) return false;
+  if (has_wildcard(rest.substr(0, slash))) return false;
   return is_valid_plain_filter(rest.substr(slash + 1));
 }
 

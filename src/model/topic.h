@@ -16,6 +16,16 @@ inline constexpr std::string_view kSharedPrefix = "$share/";
 // wildcard character [MQTT-4.7.0-1].
 bool is_valid_topic_name(std::string_view name) noexcept;
 
+// True when `text` holds '+' or '#'. A plain loop: string_view's
+// find_first_of("+#") calls memchr once per character, on the hot path of
+// every PUBLISH.
+constexpr bool has_wildcard(std::string_view text) noexcept {
+  for (char c : text) {
+    if (c == '+' || c == '#') return true;
+  }
+  return false;
+}
+
 // A topic filter is at least one character long [MQTT-4.7.3-1]; '+' fills a
 // whole level [MQTT-4.7.1-2]; '#' fills a whole level and is the last one
 // [MQTT-4.7.1-1]. A shared subscription "$share/{ShareName}/{filter}" has a

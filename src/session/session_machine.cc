@@ -354,7 +354,7 @@ void SessionMachine::handle_publish(mqtt::Publish&& p, model::WallTime now, Acti
   message->qos = p.qos;
   message->retain = p.retain;
   message->expires_at = expiry_at(p.properties.message_expiry_interval, now);
-  message->properties = forwarded_properties(std::move(p.properties));
+  if (is_v5(version_)) message->properties = forwarded_properties(std::move(p.properties));
   message->origin = state_->id;
 
   RoutePublish route;

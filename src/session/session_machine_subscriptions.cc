@@ -26,7 +26,7 @@ void SessionMachine::handle_subscribe(mqtt::Subscribe&& s, Actions& out) {
   ack.token = next_token_++;
   for (mqtt::TopicSubscription& sub : s.subscriptions) {
     const bool shared = sub.filter.starts_with(model::kSharedPrefix);
-    const bool wildcard = sub.filter.find_first_of("+#") != std::string::npos;
+    const bool wildcard = model::has_wildcard(sub.filter);
     std::optional<ReasonCode> refused;
     if (shared && !limits_.shared_subscription_available) {
       refused = ReasonCode::kSharedSubscriptionsNotSupported;

@@ -25,6 +25,15 @@ TEST(TopicName, Invalid) {
   }
 }
 
+TEST(TopicName, HasWildcard) {
+  EXPECT_FALSE(has_wildcard(""));
+  EXPECT_FALSE(has_wildcard("a/b/c"));
+  EXPECT_TRUE(has_wildcard("+"));
+  EXPECT_TRUE(has_wildcard("a/#"));
+  EXPECT_TRUE(has_wildcard("a+b"));
+  static_assert(has_wildcard("x/+/y"));
+}
+
 TEST(TopicFilter, Valid) {
   for (const std::string_view filter : {"a",
                                         "#",
