@@ -34,3 +34,16 @@ fi
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
   "${missing[@]}"
+
+# The comparison broker of bench/compare.sh is a Debian mosquitto, whose
+# package starts a system service on port 1883, the port cairn's default
+# configuration listens on. When this script installed it, that service is
+# stopped and disabled (compare.sh starts its own mosquitto on a free port);
+# a mosquitto the machine already had is left alone.
+for package in "${missing[@]}"; do
+  if [[ "$package" == mosquitto ]] && [[ -d /run/systemd/system ]] &&
+    command -v systemctl >/dev/null; then
+    echo "install-deps: stopping and disabling the mosquitto service (it would hold port 1883)"
+    "${sudo[@]}" systemctl disable --now mosquitto.service || true
+  fi
+done

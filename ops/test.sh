@@ -12,7 +12,8 @@
 #   sanitize  ci-sanitize preset (Debug, ASan + UBSan, -Werror): build, ctest the unit tests
 #   fuzz      ci-fuzz preset (clang, libFuzzer): run every tests/fuzz/*_fuzz target on a
 #             temporary copy of its seed corpus, 60 s each
-#   bench     run every bench/*_bench of the release build once, briefly
+#   bench     run every bench/*_bench of the release build once, briefly, and
+#             bench/compare.sh --quick (cairn and mosquitto end to end, ~1 minute)
 #
 # Environment: CAIRN_FUZZ_SECONDS (each fuzz target's seconds; default 60), CAIRN_JOBS
 # (default: nproc).
@@ -238,7 +239,7 @@ stage_fuzz() {
 }
 
 stage_bench() {
-  begin_stage bench "every bench/*_bench once, briefly, so none rots"
+  begin_stage bench "every bench/*_bench once, briefly, so none rots; compare.sh --quick"
   cmake --preset ci-release
   cmake --build --preset ci-release --parallel "$jobs"
   local src name ran=0
@@ -250,6 +251,11 @@ stage_bench() {
     ran=$((ran + 1))
   done
   ((ran > 0)) || { echo "bench: no bench/*_bench.cc" >&2; return 1; }
+  # End to end, cairn beside mosquitto, briefly: fails on any lost,
+  # duplicated or reordered message (the full run: bench/README.md).
+  header "bench: compare.sh --quick"
+  bench/compare.sh --quick --cairn build/ci-release/src/app/cairn \
+    --load build/ci-release/bench/cairn-load --out build/ci-release/compare.md
   end_stage
 }
 

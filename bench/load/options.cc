@@ -1,0 +1,105 @@
+#include "load/options.h"
+
+#include <map>
+#include <random>
+
+#include <CLI/CLI.hpp>
+
+#include "load/message_header.h"
+
+namespace cairn::load {
+namespace {
+
+std::string random_hex(int digits) {
+  std::random_device device;
+  std::uniform_int_distribution<int> nibble(0, 15);
+  std::string out;
+  for (int i = 0; i < digits; ++i) out += "0123456789abcdef"[nibble(device)];
+  return out;
+}
+
+}  // namespace
+
+std::string_view scenario_name(Scenario scenario) noexcept {
+  switch (scenario) {
+    case Scenario::kPairs:
+      return "pairs";
+    case Scenario::kFanout:
+      return "fanout";
+    case Scenario::kFanin:
+      return "fanin";
+    case Scenario::kIdle:
+      return "idle";
+  }
+  return "?";
+}
+
+std::string_view version_name(mqtt::ProtocolVersion version) noexcept {
+  switch (version) {
+    case mqtt::ProtocolVersion::kV31:
+      return "3.1";
+    case mqtt::ProtocolVersion::kV311:
+      return "3.1.1";
+    case mqtt::ProtocolVersion::kV5:
+      return "5";
+  }
+  return "?";
+}
+
+int parse_options(int argc, char** argv, Options& options) {
+  CLI::App app{
+      "cairn-load: an end-to-end MQTT load generator. Publishers stamp every message with\n"
+      "their id, a sequence number and the send time; subscribers measure latency and\n"
+      "check each (publisher, subscriber) stream for loss, duplicates and reordering.",
+      "cairn-load"};
+  const std::map<std::string, Scenario> scenarios{{"pairs", Scenario::kPairs},
+                                                  {"fanout", Scenario::kFanout},
+                                                  {"fanin", Scenario::kFanin},
+                                                  {"idle", Scenario::kIdle}};
+  const std::map<std::string, mqtt::ProtocolVersion> versions{
+      {"3.1.1", mqtt::ProtocolVersion::kV311}, {"5", mqtt::ProtocolVersion::kV5}};
+
+  app.add_option("--host", options.host, "Broker address")->capture_default_str();
+  app.add_option("--port", options.port, "Broker port")->capture_default_str();
+  app.add_option("--scenario", options.scenario,
+                 "pairs: N publisher/subscriber pairs; fanout: 1 publisher -> N subscribers; "
+                 "fanin: N publishers -> 1 subscriber; idle: N idle connections")
+      ->transform(CLI::CheckedTransformer(scenarios))
+      ->default_str("pairs");
+  app.add_option("--clients", options.clients, "N: pairs, subscribers, publishers or connections")
+      ->check(CLI::Range(1u, 1'000'000u))
+      ->capture_default_str();
+  app.add_option("--qos", options.qos, "QoS of publishes and subscriptions")
+      ->check(CLI::Range(0, 2))
+      ->capture_default_str();
+  app.add_option("--payload", options.payload, "Payload bytes (at least the 20-byte header)")
+      ->check(CLI::Range(static_cast<std::uint32_t>(kMessageHeaderSize), 100'000'000u))
+      ->capture_default_str();
+  app.add_option("--window", options.window,
+                 "Messages in flight per publisher, each until every subscriber has it")
+      ->check(CLI::Range(1u, 10'000'000u))
+      ->capture_default_str();
+  app.add_option("--duration", options.duration_s, "Seconds measured (idle: seconds held)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--warmup", options.warmup_s, "Seconds of load before measuring")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--mqtt", options.version, "Protocol version: 3.1.1 or 5")
+      ->transform(CLI::CheckedTransformer(versions))
+      ->default_str("3.1.1");
+  app.add_option("--threads", options.threads, "I/O threads")
+      ->check(CLI::Range(1u, 256u))
+      ->capture_default_str();
+  app.add_flag("--json", options.json, "Print one line of JSON instead of the table");
+  app.add_option("--topic-prefix", options.topic_prefix, "Topic prefix (default: load/<random>)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (options.topic_prefix.empty()) options.topic_prefix = "load/" + random_hex(6);
+  return -1;
+}
+
+}  // namespace cairn::load
