@@ -223,7 +223,9 @@ void Connection::log_refusals(const mqtt::Packet& packet) const {
 // commit goes to on_commit_failed whatever the operation was.
 broker::Broker::Done Connection::on_done(session::Token token) {
   return [self = shared_from_this(), token](std::error_code ec) {
-    if (!ec && self->in_broker_call_ && self->running_on_own_thread()) {
+    // The thread test comes first: in_broker_call_ belongs to this
+    // connection's thread, and a store thread must not read it.
+    if (!ec && self->running_on_own_thread() && self->in_broker_call_) {
       self->completed_now_.push_back(token);
       return;
     }
