@@ -39,7 +39,8 @@ Connection::Connection(asio::ip::tcp::socket socket, broker::Broker& broker,
       stats_(stats),
       decoder_(mqtt::ProtocolVersion::kV311, settings.limits.maximum_packet_size),
       machine_(settings.limits, connection_number),
-      last_read_(std::chrono::steady_clock::now()) {
+      accepted_at_(std::chrono::steady_clock::now()),
+      last_read_(accepted_at_) {
   ++stats_.active;
   ++stats_.accepted;
   boost::system::error_code ec;
@@ -381,9 +382,10 @@ void Connection::on_write(const boost::system::error_code& ec, std::size_t bytes
 bool Connection::check_deadlines(std::chrono::steady_clock::time_point now) {
   if (closed_) return false;
   if (!connack_sent_) {
-    // Measured from the last byte read, which is the accept time until the
-    // client sends anything. A CONNECT waiting for its session is covered too.
-    if (now - last_read_ >= settings_.connect_timeout) {
+    // Measured from the accept, not from the last byte: a client dripping
+    // its CONNECT a byte at a time is closed too, and so is a CONNECT whose
+    // session never gets attached.
+    if (now - accepted_at_ >= settings_.connect_timeout) {
       spdlog::info("{} closing: no CONNECT completed within {} s (limits.connect_timeout)", peer_,
                    settings_.connect_timeout.count());
       close_now();

@@ -123,6 +123,7 @@ class Connection final : public broker::SessionOwner,
 
   bool connack_sent_ = false;  // the CONNECT timeout applies until then
   std::uint16_t keep_alive_seconds_ = 0;
+  std::chrono::steady_clock::time_point accepted_at_;
   std::chrono::steady_clock::time_point last_read_;
   std::string peer_;
 };

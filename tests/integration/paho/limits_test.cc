@@ -214,5 +214,26 @@ TEST_F(ConnectTimeout, ConnectionWithoutConnectIsClosed) {
   EXPECT_TRUE(bystander->receive_until_marker("ct/marker").empty());
 }
 
+// A CONNECT dripped a byte at a time keeps bytes arriving, but the timeout
+// counts from the accept: the connection is closed all the same.
+TEST_F(ConnectTimeout, ConnectDrippedAByteAtATimeIsClosedToo) {
+  RawConnect c;
+  c.client_id = "dripping-client-with-a-long-identifier";
+  const Bytes connect = connect_packet(c);
+  const auto opened = Clock::now();
+  RawClient drip(port());
+  bool closed = false;
+  for (std::size_t i = 0; i + 1 < connect.size() && !closed; ++i) {
+    if (!drip.send(Bytes{connect[i]})) break;
+    std::vector<RawPacket> got;
+    closed = drip.wait_closed(milliseconds(100), &got);
+  }
+  if (!closed) closed = drip.wait_closed(milliseconds(3000));
+  ASSERT_TRUE(closed) << "a dripping CONNECT kept the connection open";
+  const auto after = std::chrono::duration_cast<milliseconds>(Clock::now() - opened);
+  EXPECT_GE(after.count(), 900) << "closed before connect_timeout";
+  EXPECT_LE(after.count(), 3000);
+}
+
 }  // namespace
 }  // namespace cairn::paho_test
