@@ -4,57 +4,17 @@
 #include <vector>
 
 namespace cairn::storage {
-namespace {
-
-class StoreCategory final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "cairn.storage"; }
-  std::string message(int value) const override {
-    switch (static_cast<StoreErrc>(value)) {
-      case StoreErrc::kFailed:
-        return "the store has failed and accepts no more changes";
-      case StoreErrc::kClosed:
-        return "the store is closed";
-      case StoreErrc::kIo:
-        return "the commit failed";
-    }
-    return "unknown store error";
-  }
-};
-
-}  // namespace
-
-const std::error_category& store_category() noexcept {
-  static const StoreCategory category;
-  return category;
-}
-
-InMemoryStore::InMemoryStore() : thread_([this] { run(); }) {}
+InMemoryStore::InMemoryStore() : committer_(*this) {}
 
 InMemoryStore::~InMemoryStore() { close(); }
 
 void InMemoryStore::submit(Batch batch, Completion done) {
-  {
-    std::lock_guard lock(queue_mutex_);
-    if (!closing_) {
-      queue_.emplace_back(std::move(batch), std::move(done));
-      queue_cv_.notify_one();
-      return;
-    }
-  }
-  done(StoreErrc::kClosed);  // after close(): refused, on the caller's thread
+  committer_.submit(std::move(batch), std::move(done));
 }
 
-bool InMemoryStore::failed() const noexcept { return false; }
+bool InMemoryStore::failed() const noexcept { return committer_.failed(); }
 
-void InMemoryStore::close() {
-  {
-    std::lock_guard lock(queue_mutex_);
-    closing_ = true;
-    queue_cv_.notify_one();
-  }
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
-}
+void InMemoryStore::close() { committer_.close(); }
 
 InMemoryStore::Contents InMemoryStore::snapshot() const {
   std::lock_guard lock(contents_mutex_);
@@ -66,23 +26,10 @@ std::uint64_t InMemoryStore::commits() const {
   return commits_;
 }
 
-void InMemoryStore::run() {
-  std::deque<std::pair<Batch, Completion>> work;
-  for (;;) {
-    {
-      std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // closing, and everything completed
-      work.swap(queue_);
-    }
-    // Like the GroupCommitter: everything that arrived meanwhile is one group.
-    {
-      std::lock_guard lock(contents_mutex_);
-      for (auto& [batch, done] : work) apply(batch);
-    }
-    for (auto& [batch, done] : work) done(std::error_code{});
-    work.clear();
-  }
+std::error_code InMemoryStore::commit(std::span<Batch> group) {
+  std::lock_guard lock(contents_mutex_);
+  for (Batch& batch : group) apply(batch);
+  return {};
 }
 
 void InMemoryStore::apply(Batch& batch) {

@@ -1,26 +1,24 @@
-// InMemoryStore: a DurableStore that keeps everything in memory, with the
-// asynchronous completion contract of the real one (a thread of its own, one
-// completion per batch, in order). It is what the broker runs on until the
-// LevelDB store lands (issue 5), and what tests use to see what was committed.
-// Nothing survives the process.
+// InMemoryStore: a DurableStore that keeps everything in memory, behind the
+// same GroupCommitter as the real one (its thread, groups, one completion per
+// batch, in order), so the broker and the tests see the real contract. It is what the broker runs
+// on until the LevelDB store lands (issue 5), and what tests use to see what was committed. Nothing
+// survives the process.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
-#include <thread>
 #include <unordered_map>
-#include <utility>
 
 #include "storage/durable_store.h"
+#include "storage/group_committer.h"
 
 namespace cairn::storage {
 
-class InMemoryStore final : public DurableStore {
+class InMemoryStore final : public DurableStore, private CommitSink {
  public:
   // What is committed, as a restart would find it.
   struct Contents {
@@ -49,20 +47,15 @@ class InMemoryStore final : public DurableStore {
   std::uint64_t commits() const;  // batches committed so far
 
  private:
-  void run();
+  std::error_code commit(std::span<Batch> group) override;
   void apply(Batch& batch);  // REQUIRES: contents_mutex_ held
-
-  mutable std::mutex queue_mutex_;
-  std::condition_variable queue_cv_;
-  std::deque<std::pair<Batch, Completion>> queue_;  // guarded by queue_mutex_
-  bool closing_ = false;                            // guarded by queue_mutex_
 
   mutable std::mutex contents_mutex_;
   Contents contents_;                                      // guarded by contents_mutex_
   std::unordered_map<MessageId, std::size_t> references_;  // guarded by contents_mutex_
   std::uint64_t commits_ = 0;                              // guarded by contents_mutex_
 
-  std::thread thread_;  // last: starts after everything it uses exists
+  GroupCommitter committer_;  // last: its thread commits into the members above
 };
 
 }  // namespace cairn::storage

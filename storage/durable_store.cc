@@ -1,0 +1,31 @@
+#include "storage/durable_store.h"
+
+#include <string>
+
+namespace cairn::storage {
+namespace {
+
+class StoreCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "cairn.storage"; }
+  std::string message(int value) const override {
+    switch (static_cast<StoreErrc>(value)) {
+      case StoreErrc::kFailed:
+        return "the store has failed and accepts no more changes";
+      case StoreErrc::kClosed:
+        return "the store is closed";
+      case StoreErrc::kIo:
+        return "the commit failed";
+    }
+    return "unknown store error";
+  }
+};
+
+}  // namespace
+
+const std::error_category& store_category() noexcept {
+  static const StoreCategory category;
+  return category;
+}
+
+}  // namespace cairn::storage

@@ -1,0 +1,101 @@
+// GroupCommitter: the one thread that waits on the disk (DESIGN.md D5, §4).
+//
+// submit() queues a batch and returns at once. The committer thread takes
+// every batch queued while the previous commit was syncing (up to
+// Limits::max_batches_per_commit) and hands them to its CommitSink as one
+// group: one synced write for all of them. That is what makes a durable
+// broker fast: latency is one sync when idle, throughput is syncs/s times the
+// group size under load, with no timer.
+//
+// Completions run on the committer thread, in submission order, after the
+// group is durable (D1). A failed commit latches the committer failed (D8):
+// that group completes with StoreErrc::kIo, everything after it with
+// StoreErrc::kFailed, and it never retries ("fsyncgate": after a failed sync
+// the kernel may have dropped the dirty pages, so a retry can succeed over
+// lost data).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <span>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "storage/durable_store.h"
+
+namespace cairn::storage {
+
+// Where a group goes: one atomic, synced write of all its batches.
+class CommitSink {
+ public:
+  virtual ~CommitSink() = default;
+  // REQUIRES: called from the committer thread only. Returns an error when
+  // the group is not durable; none of it may then be acknowledged.
+  virtual std::error_code commit(std::span<Batch> group) = 0;
+};
+
+class GroupCommitter final : public DurableStore {
+ public:
+  struct Limits {
+    // Batches in one commit: bounds the latency a large backlog adds to the
+    // batches behind it, and the size of one write.
+    std::size_t max_batches_per_commit = 4096;
+    // Past this many queued batches, congested() is true: the network
+    // threads stop reading from their clients until it drains (TCP
+    // backpressure), since submit() itself never blocks (D5).
+    std::size_t congestion_threshold = 65'536;
+  };
+
+  // What an operator graphs (issue 7 exports it). Relaxed counters.
+  struct Stats {
+    std::atomic<std::uint64_t> commits{0};
+    std::atomic<std::uint64_t> batches{0};
+    std::atomic<std::uint64_t> operations{0};
+    std::atomic<std::uint64_t> largest_group{0};
+    std::atomic<std::uint64_t> commit_nanoseconds{0};  // sum over commits
+  };
+
+  // REQUIRES: `sink` outlives the committer.
+  GroupCommitter(CommitSink& sink, Limits limits);
+  explicit GroupCommitter(CommitSink& sink) : GroupCommitter(sink, Limits{}) {}
+  ~GroupCommitter() override;
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  void submit(Batch batch, Completion done) override;
+  bool failed() const noexcept override { return failed_.load(std::memory_order_acquire); }
+  void close() override;
+
+  std::size_t queued() const;
+  bool congested() const { return queued() >= limits_.congestion_threshold; }
+  const Stats& stats() const noexcept { return stats_; }
+
+ private:
+  struct Pending {
+    Batch batch;
+    Completion done;
+  };
+
+  void run();
+  void commit_group(std::vector<Pending>& group);
+
+  CommitSink& sink_;
+  const Limits limits_;
+  Stats stats_;
+  std::atomic<bool> failed_{false};
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;  // guarded by mutex_
+  bool closing_ = false;       // guarded by mutex_
+
+  std::thread thread_;  // last: starts after everything it uses exists
+};
+
+}  // namespace cairn::storage

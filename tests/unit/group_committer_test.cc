@@ -1,0 +1,224 @@
+// GroupCommitter: everything queued during a commit becomes the next group
+// (one sink call, one sync), completions run in submission order on the
+// committer's thread after their group committed (D1, D5), a failed commit
+// latches the committer failed and nothing after it commits (D8).
+#include "storage/group_committer.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace cairn::storage {
+namespace {
+
+using namespace std::chrono_literals;
+
+Batch batch_with(std::uint16_t packet_id) {
+  Batch b;
+  b.operations.push_back(PutIncomingQos2{"c", packet_id});
+  return b;
+}
+
+std::uint16_t packet_id_of(const Batch& b) {
+  return std::get<PutIncomingQos2>(b.operations.front()).packet_id;
+}
+
+// A sink whose commits the test holds and releases, and which records every
+// group and the thread it ran on.
+class GatedSink : public CommitSink {
+ public:
+  std::error_code commit(std::span<Batch> group) override {
+    std::unique_lock lock(mutex_);
+    std::vector<std::uint16_t> ids;
+    for (const Batch& b : group) ids.push_back(packet_id_of(b));
+    groups_.push_back(ids);
+    thread_ = std::this_thread::get_id();
+    entered_.notify_all();
+    released_.wait(lock, [&] { return open_ || gates_ > 0; });
+    if (!open_) --gates_;
+    if (fail_next_) {
+      fail_next_ = false;
+      return std::make_error_code(std::errc::io_error);
+    }
+    return {};
+  }
+
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    released_.notify_all();
+  }
+  void release_one() {
+    std::lock_guard lock(mutex_);
+    ++gates_;
+    released_.notify_all();
+  }
+  void fail_next() {
+    std::lock_guard lock(mutex_);
+    fail_next_ = true;
+  }
+  void wait_for_groups(std::size_t n) {
+    std::unique_lock lock(mutex_);
+    ASSERT_TRUE(entered_.wait_for(lock, 5s, [&] { return groups_.size() >= n; }));
+  }
+  std::vector<std::vector<std::uint16_t>> groups() {
+    std::lock_guard lock(mutex_);
+    return groups_;
+  }
+  std::thread::id thread() {
+    std::lock_guard lock(mutex_);
+    return thread_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable entered_;
+  std::condition_variable released_;
+  std::vector<std::vector<std::uint16_t>> groups_;
+  std::thread::id thread_;
+  bool open_ = false;
+  int gates_ = 0;
+  bool fail_next_ = false;
+};
+
+// Completions, in the order they ran.
+struct Completions {
+  std::mutex mutex;
+  std::condition_variable done;
+  std::vector<std::pair<std::uint16_t, std::error_code>> results;
+  std::vector<std::thread::id> threads;
+
+  DurableStore::Completion make(std::uint16_t id) {
+    return [this, id](std::error_code ec) {
+      std::lock_guard lock(mutex);
+      results.emplace_back(id, ec);
+      threads.push_back(std::this_thread::get_id());
+      done.notify_all();
+    };
+  }
+  void wait_for(std::size_t n) {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(done.wait_for(lock, 5s, [&] { return results.size() >= n; }));
+  }
+};
+
+TEST(GroupCommitter, WhatArrivesDuringACommitIsTheNextGroup) {
+  GatedSink sink;
+  Completions completions;
+  GroupCommitter committer(sink);
+  committer.submit(batch_with(1), completions.make(1));
+  sink.wait_for_groups(1);  // the first commit is "syncing"
+  for (std::uint16_t id = 2; id <= 5; ++id) committer.submit(batch_with(id), completions.make(id));
+  EXPECT_EQ(committer.queued(), 4u);
+  {
+    std::lock_guard lock(completions.mutex);
+    EXPECT_TRUE(completions.results.empty()) << "completed before its commit (D1)";
+  }
+  sink.open();
+  completions.wait_for(5);
+  EXPECT_EQ(sink.groups(), (std::vector<std::vector<std::uint16_t>>{{1}, {2, 3, 4, 5}}));
+  EXPECT_EQ(committer.stats().commits.load(), 2u);
+  EXPECT_EQ(committer.stats().batches.load(), 5u);
+  EXPECT_EQ(committer.stats().largest_group.load(), 4u);
+}
+
+TEST(GroupCommitter, CompletesInSubmissionOrderOnItsOwnThread) {
+  GatedSink sink;
+  sink.open();
+  Completions completions;
+  GroupCommitter committer(sink);
+  for (std::uint16_t id = 1; id <= 200; ++id)
+    committer.submit(batch_with(id), completions.make(id));
+  completions.wait_for(200);
+  std::lock_guard lock(completions.mutex);
+  for (std::size_t i = 0; i < completions.results.size(); ++i) {
+    EXPECT_EQ(completions.results[i].first, i + 1);
+    EXPECT_FALSE(completions.results[i].second);
+    EXPECT_EQ(completions.threads[i], sink.thread());
+    EXPECT_NE(completions.threads[i], std::this_thread::get_id());
+  }
+}
+
+TEST(GroupCommitter, GroupsAreBoundedInSize) {
+  GatedSink sink;
+  Completions completions;
+  GroupCommitter committer(sink, GroupCommitter::Limits{3, 100});
+  committer.submit(batch_with(1), completions.make(1));
+  sink.wait_for_groups(1);
+  for (std::uint16_t id = 2; id <= 8; ++id) committer.submit(batch_with(id), completions.make(id));
+  sink.open();
+  completions.wait_for(8);
+  EXPECT_EQ(sink.groups(),
+            (std::vector<std::vector<std::uint16_t>>{{1}, {2, 3, 4}, {5, 6, 7}, {8}}));
+}
+
+TEST(GroupCommitter, AFailedCommitLatchesAndNothingAfterItCommits) {
+  // D8: the failed group completes with kIo, later ones with kFailed, and the
+  // sink is never called again (no retry after a failed sync).
+  GatedSink sink;
+  Completions completions;
+  GroupCommitter committer(sink);
+  committer.submit(batch_with(1), completions.make(1));
+  sink.wait_for_groups(1);
+  committer.submit(batch_with(2), completions.make(2));
+  sink.fail_next();
+  sink.release_one();  // batch 1 fails
+  completions.wait_for(2);
+  committer.submit(batch_with(3), completions.make(3));
+  completions.wait_for(3);
+  EXPECT_TRUE(committer.failed());
+  std::lock_guard lock(completions.mutex);
+  EXPECT_EQ(completions.results[0].second, make_error_code(StoreErrc::kIo));
+  EXPECT_EQ(completions.results[1].second, make_error_code(StoreErrc::kFailed));
+  EXPECT_EQ(completions.results[2].second, make_error_code(StoreErrc::kFailed));
+  EXPECT_EQ(sink.groups().size(), 1u);
+}
+
+TEST(GroupCommitter, EmptyBatchesCompleteInOrderWithoutAWrite) {
+  GatedSink sink;
+  sink.open();
+  Completions completions;
+  GroupCommitter committer(sink);
+  committer.submit(Batch{}, completions.make(1));
+  completions.wait_for(1);
+  EXPECT_TRUE(sink.groups().empty());
+  EXPECT_EQ(committer.stats().commits.load(), 0u);
+}
+
+TEST(GroupCommitter, CloseCompletesEverythingSubmittedThenRefuses) {
+  GatedSink sink;
+  sink.open();
+  Completions completions;
+  GroupCommitter committer(sink);
+  for (std::uint16_t id = 1; id <= 50; ++id) committer.submit(batch_with(id), completions.make(id));
+  committer.close();
+  {
+    std::lock_guard lock(completions.mutex);
+    ASSERT_EQ(completions.results.size(), 50u);
+  }
+  committer.submit(batch_with(51), completions.make(51));
+  std::lock_guard lock(completions.mutex);
+  ASSERT_EQ(completions.results.size(), 51u);
+  EXPECT_EQ(completions.results.back().second, make_error_code(StoreErrc::kClosed));
+}
+
+TEST(GroupCommitter, CongestedPastItsThreshold) {
+  GatedSink sink;
+  Completions completions;
+  GroupCommitter committer(sink, GroupCommitter::Limits{4096, 3});
+  committer.submit(batch_with(1), completions.make(1));
+  sink.wait_for_groups(1);
+  EXPECT_FALSE(committer.congested());
+  for (std::uint16_t id = 2; id <= 4; ++id) committer.submit(batch_with(id), completions.make(id));
+  EXPECT_TRUE(committer.congested());
+  sink.open();
+  completions.wait_for(4);
+  EXPECT_FALSE(committer.congested());
+}
+
+}  // namespace
+}  // namespace cairn::storage
