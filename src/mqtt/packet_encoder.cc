@@ -1,5 +1,6 @@
 #include "mqtt/packet_encoder.h"
 
+#include <limits>
 #include <type_traits>
 
 #include "base/check.h"
@@ -271,7 +272,11 @@ void encode_one(const P& p, ProtocolVersion version, std::vector<std::uint8_t>& 
 
 std::size_t encoded_size(const PublishView& publish, ProtocolVersion version) {
   Sizes sizes;
-  return total_size(body_size(publish, version, sizes));
+  const std::size_t body = body_size(publish, version, sizes);
+  // A delivery can outgrow what MQTT can express (a topic restored from an
+  // alias, properties added to a message received at the largest size).
+  if (body > wire::kMaxVarint) return std::numeric_limits<std::size_t>::max();
+  return total_size(body);
 }
 
 void encode_publish(const PublishView& publish, ProtocolVersion version,

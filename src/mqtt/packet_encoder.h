@@ -38,6 +38,8 @@ struct PublishView {
   std::string_view payload;
 };
 
+// SIZE_MAX when the PUBLISH is too large for MQTT to express at all, so a
+// comparison with any Maximum Packet Size refuses it.
 std::size_t encoded_size(const PublishView& publish, ProtocolVersion version);
 void encode_publish(const PublishView& publish, ProtocolVersion version,
                     std::vector<std::uint8_t>& out);

@@ -152,8 +152,7 @@ void SessionMachine::send_delivery(Delivery&& d, model::WallTime now, Actions& o
   if (send.qos != QoS::kAtMostOnce) send.packet_id = 1;  // sized with an identifier
   // [MQTT-3.1.2-25]: never send more than the client accepts; the message is
   // dropped as if it had been delivered.
-  if (client_max_packet_size_ != 0xFFFFFFFF &&
-      mqtt::encoded_size(send.view(), version_) > client_max_packet_size_) {
+  if (mqtt::encoded_size(send.view(), version_) > client_max_packet_size_) {
     if (d.sequence != 0) out.push_back(DeliveryDone{d.sequence});
     return;
   }
@@ -247,8 +246,7 @@ bool SessionMachine::resend_publish(const Inflight& f, model::WallTime now, Acti
   send.properties = outgoing_properties(*send.message, f.delivery.subscription_ids, 0, now);
   // [MQTT-3.1.2-25]: this connection may accept less than the one it was
   // first sent on; drop it as if it had been delivered.
-  if (client_max_packet_size_ != 0xFFFFFFFF &&
-      mqtt::encoded_size(send.view(), version_) > client_max_packet_size_) {
+  if (mqtt::encoded_size(send.view(), version_) > client_max_packet_size_) {
     if (f.delivery.sequence != 0) out.push_back(DeliveryDone{f.delivery.sequence});
     return false;
   }

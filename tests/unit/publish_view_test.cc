@@ -1,6 +1,7 @@
 // PublishView: a delivery encoded from the broker's message without copying
 // it into a Publish must produce exactly the bytes of the equal Publish, in
 // every version, with and without properties, at every QoS and flag.
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "mqtt/packet_encoder.h"
+#include <sys/mman.h>
 
 namespace cairn::mqtt {
 namespace {
@@ -73,6 +75,26 @@ TEST(PublishView, NoPropertiesInMqtt5IsAZeroPropertyLength) {
   encode_publish(view_of(p, false), ProtocolVersion::kV5, out);
   // 0x30, length 5: topic length 00 01, 'a', property length 00, 'x'.
   EXPECT_EQ(out, (std::vector<std::uint8_t>{0x30, 0x05, 0x00, 0x01, 'a', 0x00, 'x'}));
+}
+
+TEST(PublishView, TooLargeForMqttIsSizedAsTooLargeForAnyClient) {
+  // A delivery can outgrow MQTT's largest packet (a topic restored from an
+  // alias, properties added to a message received at the largest size); its
+  // size must compare above every Maximum Packet Size instead of aborting.
+  // The payload is a reserved, never-touched mapping: no memory is used.
+  constexpr std::size_t kPayload = 268'435'455 - 10;
+  void* mapping =
+      mmap(nullptr, kPayload, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  ASSERT_NE(mapping, MAP_FAILED);
+  PublishView v;
+  v.qos = QoS::kAtLeastOnce;
+  v.packet_id = 1;
+  v.topic = "a/long/topic/restored/from/an/alias";
+  v.payload = std::string_view(static_cast<const char*>(mapping), kPayload);
+  EXPECT_EQ(encoded_size(v, ProtocolVersion::kV311), std::numeric_limits<std::size_t>::max());
+  v.topic = "t";
+  EXPECT_EQ(encoded_size(v, ProtocolVersion::kV311), 1u + 4u + (2u + 1u + 2u + kPayload));
+  munmap(mapping, kPayload);
 }
 
 }  // namespace
