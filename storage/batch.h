@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -26,6 +27,7 @@ struct PutMessage {
 
 // A message queued for a persistent session: what is delivered, in what
 // order (sequence, per session), and how far its QoS 2 flow got (D3).
+// REQUIRES: the PutMessage of `message_id` is in the same batch, before it.
 struct PutDelivery {
   std::string client_id;
   std::uint64_t sequence = 0;
@@ -34,10 +36,19 @@ struct PutDelivery {
   bool retain = false;
   std::vector<std::uint32_t> subscription_ids;
 };
+// A QoS 2 delivery is about to go out with this packet identifier: a restart
+// re-sends it with the same one (D3), so the client sees a duplicate, never a
+// new message.
+struct RecordSent {
+  std::string client_id;
+  std::uint64_t sequence = 0;
+  std::uint16_t packet_id = 0;
+};
 // The QoS 2 delivery reached PUBREL: re-send PUBREL, not PUBLISH, after a restart.
 struct MarkDeliveryReleased {
   std::string client_id;
   std::uint64_t sequence = 0;
+  std::uint16_t packet_id = 0;
 };
 // The subscriber acknowledged it (D3). The message goes with its last delivery.
 struct RemoveDelivery {
@@ -45,9 +56,24 @@ struct RemoveDelivery {
   std::uint64_t sequence = 0;
 };
 
+// A persistent session's record: what a restart needs to bring it back.
 struct PutSession {
   std::string client_id;
   std::uint32_t expiry_interval = 0;
+  // When its last connection ended; unset while one is attached (a crash
+  // then counts as the disconnect, at the restart).
+  std::optional<model::WallTime> disconnected_at;
+  // The will of the attached connection, so that a crash still publishes it
+  // after its delay [MQTT-3.1.3-9]. Null when there is none.
+  model::MessagePtr will;
+  std::uint32_t will_delay = 0;
+  std::optional<std::uint32_t> will_expiry_interval;
+  bool operator==(const PutSession& o) const {
+    const bool wills_equal = will == o.will || (will && o.will && *will == *o.will);
+    return client_id == o.client_id && expiry_interval == o.expiry_interval &&
+           disconnected_at == o.disconnected_at && wills_equal && will_delay == o.will_delay &&
+           will_expiry_interval == o.will_expiry_interval;
+  }
 };
 // Removes the session and everything stored for it.
 struct RemoveSession {
@@ -59,6 +85,7 @@ struct PutSubscription {
   std::string filter;
   model::SubscriptionOptions options;
   std::uint32_t subscription_id = 0;
+  bool operator==(const PutSubscription&) const = default;
 };
 struct RemoveSubscription {
   std::string client_id;
@@ -82,9 +109,10 @@ struct RemoveIncomingQos2 {
   std::uint16_t packet_id = 0;
 };
 
-using Operation = std::variant<PutMessage, PutDelivery, MarkDeliveryReleased, RemoveDelivery,
-                               PutSession, RemoveSession, PutSubscription, RemoveSubscription,
-                               PutRetained, RemoveRetained, PutIncomingQos2, RemoveIncomingQos2>;
+using Operation =
+    std::variant<PutMessage, PutDelivery, RecordSent, MarkDeliveryReleased, RemoveDelivery,
+                 PutSession, RemoveSession, PutSubscription, RemoveSubscription, PutRetained,
+                 RemoveRetained, PutIncomingQos2, RemoveIncomingQos2>;
 
 struct Batch {
   std::vector<Operation> operations;

@@ -21,6 +21,36 @@ InMemoryStore::Contents InMemoryStore::snapshot() const {
   return contents_;
 }
 
+StoredState InMemoryStore::stored_state() const {
+  std::lock_guard lock(contents_mutex_);
+  const Contents& c = contents_;
+  StoredState s;
+  s.sessions = c.sessions;
+  for (const auto& [client, subs] : c.subscriptions) {
+    if (!subs.empty()) s.subscriptions[client] = subs;
+  }
+  for (const auto& [client, queue] : c.deliveries) {
+    std::vector<StoredDelivery> out;
+    for (const auto& [sequence, d] : queue) {
+      StoredDelivery sd;
+      sd.sequence = sequence;
+      sd.message = c.messages.at(d.delivery.message_id);
+      sd.qos = d.delivery.qos;
+      sd.retain = d.delivery.retain;
+      sd.subscription_ids = d.delivery.subscription_ids;
+      sd.packet_id = d.packet_id;
+      sd.released = d.released;
+      out.push_back(std::move(sd));
+    }
+    if (!out.empty()) s.queues[client] = std::move(out);
+  }
+  s.retained = c.retained;
+  for (const auto& [client, ids] : c.incoming_qos2) {
+    if (!ids.empty()) s.incoming_qos2[client] = ids;
+  }
+  return s;
+}
+
 std::uint64_t InMemoryStore::commits() const {
   std::lock_guard lock(contents_mutex_);
   return commits_;
@@ -52,9 +82,13 @@ void InMemoryStore::apply(Batch& batch) {
           } else if constexpr (std::is_same_v<O, PutDelivery>) {
             ++references_[o.message_id];
             c.deliveries[o.client_id][o.sequence] = {o, false};
-          } else if constexpr (std::is_same_v<O, MarkDeliveryReleased>) {
+          } else if constexpr (std::is_same_v<O, RecordSent> ||
+                               std::is_same_v<O, MarkDeliveryReleased>) {
             auto& queue = c.deliveries[o.client_id];
-            if (auto it = queue.find(o.sequence); it != queue.end()) it->second.released = true;
+            if (auto it = queue.find(o.sequence); it != queue.end() && o.packet_id != 0) {
+              it->second.packet_id = o.packet_id;
+              it->second.released = std::is_same_v<O, MarkDeliveryReleased>;
+            }
           } else if constexpr (std::is_same_v<O, RemoveDelivery>) {
             auto& queue = c.deliveries[o.client_id];
             if (auto it = queue.find(o.sequence); it != queue.end()) {
@@ -62,7 +96,7 @@ void InMemoryStore::apply(Batch& batch) {
               queue.erase(it);
             }
           } else if constexpr (std::is_same_v<O, PutSession>) {
-            c.sessions[o.client_id] = o.expiry_interval;
+            c.sessions[o.client_id] = o;
           } else if constexpr (std::is_same_v<O, RemoveSession>) {
             for (auto& [seq, d] : c.deliveries[o.client_id]) unref(d.delivery.message_id);
             c.deliveries.erase(o.client_id);

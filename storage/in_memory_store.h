@@ -15,6 +15,7 @@
 
 #include "storage/durable_store.h"
 #include "storage/group_committer.h"
+#include "storage/stored_state.h"
 
 namespace cairn::storage {
 
@@ -24,11 +25,12 @@ class InMemoryStore final : public DurableStore, private CommitSink {
   struct Contents {
     struct StoredDelivery {
       PutDelivery delivery;
+      std::uint16_t packet_id = 0;
       bool released = false;
     };
     std::unordered_map<MessageId, model::MessagePtr> messages;
     std::map<std::string, std::map<std::uint64_t, StoredDelivery>> deliveries;
-    std::map<std::string, std::uint32_t> sessions;  // client id -> expiry interval
+    std::map<std::string, PutSession> sessions;  // by client id
     std::map<std::string, std::map<std::string, PutSubscription>> subscriptions;
     std::map<std::string, model::MessagePtr> retained;
     std::map<std::string, std::set<std::uint16_t>> incoming_qos2;
@@ -44,6 +46,8 @@ class InMemoryStore final : public DurableStore, private CommitSink {
   void close() override;
 
   Contents snapshot() const;
+  // The same, in the shape LeveldbStore::open() reads back.
+  StoredState stored_state() const;
   std::uint64_t commits() const;  // batches committed so far
 
  private:

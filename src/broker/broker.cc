@@ -329,7 +329,8 @@ void Broker::record_pubrel(const std::shared_ptr<Session>& session,
   {
     std::lock_guard lock(session->mutex);
     batch.operations.push_back(
-        storage::MarkDeliveryReleased{session->state.client_id, request.sequence});
+        storage::MarkDeliveryReleased{session->state.client_id, request.sequence,
+                                      request.packet_id});
   }
   submit(std::move(batch), std::move(done));
 }

@@ -122,6 +122,7 @@ struct DeliveryDone {
 struct RecordPubrel {
   Token token = 0;
   std::uint64_t sequence = 0;
+  std::uint16_t packet_id = 0;
 };
 
 // The session's record changed (created, or its expiry interval did): commit

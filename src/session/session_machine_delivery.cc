@@ -67,7 +67,7 @@ void SessionMachine::handle_pubrec(const mqtt::Pubrec& pubrec, Actions& out) {
   // re-sends PUBREL, never the PUBLISH the client already has.
   const Token token = next_token_++;
   pending_pubrels_.emplace(token, pubrec.packet_id);
-  out.push_back(RecordPubrel{token, it->delivery.sequence});
+  out.push_back(RecordPubrel{token, it->delivery.sequence, pubrec.packet_id});
 }
 
 void SessionMachine::handle_pubcomp(std::uint16_t packet_id, Actions& out) {

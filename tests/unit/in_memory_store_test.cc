@@ -123,7 +123,7 @@ TEST(InMemoryStore, RetainedAndReleasedStates) {
   put.operations.push_back(PutRetained{message("r/1", "v1")});
   put.operations.push_back(PutMessage{5, message("q", "x")});
   put.operations.push_back(delivery("s", 4, 5));
-  put.operations.push_back(MarkDeliveryReleased{"s", 4});
+  put.operations.push_back(MarkDeliveryReleased{"s", 4, 17});
   ASSERT_FALSE(commit(store, std::move(put)));
   auto c = store.snapshot();
   EXPECT_EQ(c.retained.at("r/1")->payload, "v1");

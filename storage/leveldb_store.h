@@ -1,0 +1,111 @@
+// LeveldbStore: the durable store, on LevelDB (DESIGN.md §5, storage/FORMAT.md).
+//
+// Every group the GroupCommitter hands it becomes one leveldb::WriteBatch,
+// written with sync = true: the group's messages packed into one segment
+// record, one queue chunk per session it adds to, one cursor per session
+// whose acknowledgements it carries. A write that fails latches the store
+// failed for good (D8): LevelDB itself latches only on a failed sync, and
+// writing on after a failed append can corrupt its log.
+//
+// open() reads the whole store back as a StoredState (what recovery loads
+// into the broker) and rebuilds the index the commits need, without reading
+// a queued message twice and without a per-message write.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/durable_store.h"
+#include "storage/group_committer.h"
+#include "storage/queue_index.h"
+#include "storage/stored_state.h"
+
+namespace leveldb {
+class DB;
+class Env;
+}  // namespace leveldb
+
+namespace cairn::storage {
+
+// What open() found, for the recovery report and `cairn check`.
+struct LoadReport {
+  std::size_t sessions = 0;
+  std::size_t subscriptions = 0;
+  std::size_t retained = 0;
+  std::size_t queued = 0;    // deliveries not yet acknowledged
+  std::size_t released = 0;  // of which QoS 2 with PUBREL next
+  std::size_t incoming_qos2 = 0;
+  std::size_t segments = 0;
+  std::uint64_t bytes_read = 0;
+  // Records nothing refers to any more (unreferenced segments, fully
+  // acknowledged chunks, records of a session that has none): harmless,
+  // deleted at open unless checking.
+  std::size_t orphans = 0;
+  // Records that cannot be read, or deliveries whose message is missing:
+  // acknowledged data would be lost, so a normal open refuses and names them.
+  std::vector<std::string> damage;
+  std::size_t damaged_records = 0;  // dropped by a repair
+};
+
+class LeveldbStore final : public DurableStore, private CommitSink {
+ public:
+  enum class Mode {
+    kOpen,    // create if missing; refuse a damaged store; delete orphans
+    kCheck,   // read only: report orphans and damage, change nothing
+    kRepair,  // LevelDB's RepairDB, then drop what cannot be read
+  };
+  struct Options {
+    std::string directory;
+    Mode mode = Mode::kOpen;
+    leveldb::Env* env = nullptr;  // tests: a PowerLossEnv; nullptr: the default
+    GroupCommitter::Limits committer;
+  };
+  struct Opened {
+    std::unique_ptr<LeveldbStore> store;  // null on error
+    StoredState state;
+    LoadReport report;
+    std::string error;  // why it could not open, naming the fix
+  };
+
+  static Opened open(const Options& options);
+
+  ~LeveldbStore() override;
+  LeveldbStore(const LeveldbStore&) = delete;
+  LeveldbStore& operator=(const LeveldbStore&) = delete;
+
+  void submit(Batch batch, Completion done) override;
+  bool failed() const noexcept override { return committer_.failed(); }
+  void close() override;
+
+  const GroupCommitter& committer() const noexcept { return committer_; }
+
+ private:
+  struct ClientKeys {
+    std::set<std::string> filters;
+    std::set<std::uint16_t> incoming;
+    bool session = false;
+  };
+
+  LeveldbStore(std::unique_ptr<leveldb::DB> db, GroupCommitter::Limits limits);
+  std::error_code commit(std::span<Batch> group) override;
+  // Unreferences a segment; true when nothing refers to it any more.
+  bool unref(std::uint64_t segment);
+
+  std::unique_ptr<leveldb::DB> db_;
+
+  // --- the index, touched only by the committer thread (after open) ---
+  std::unordered_map<std::string, QueueIndex> queues_;
+  std::unordered_map<std::string, ClientKeys> keys_;
+  std::unordered_map<std::uint64_t, std::uint32_t> segment_refs_;
+  std::uint64_t next_segment_ = 1;
+
+  GroupCommitter committer_;  // last: its thread uses everything above
+};
+
+}  // namespace cairn::storage
