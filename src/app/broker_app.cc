@@ -55,15 +55,28 @@ asio::ip::tcp::endpoint resolve(asio::io_context& context, const std::string& li
   return results.begin()->endpoint();
 }
 
+recovery::Recovered open_store(const config::Config& config) {
+  storage::LeveldbStore::Options options;
+  options.directory = config.data_dir;
+  recovery::Recovered recovered = recovery::recover(options);
+  if (!recovered.store) throw StoreError(recovered.error);
+  return recovered;
+}
+
 }  // namespace
 
 BrokerApp::BrokerApp(const config::Config& config)
     : config_(config),
-      broker_(store_, broker::BrokerSettings{config.limits.max_queued_messages}),
+      recovered_(open_store(config)),
+      broker_(*recovered_.store, broker::BrokerSettings{config.limits.max_queued_messages}),
       threads_(config.io_threads),
       housekeeping_(main_) {
   connection_settings_.limits = session_limits(config);
   connection_settings_.connect_timeout = std::chrono::seconds(config.limits.connect_timeout);
+  // D6: everything the store held is in the broker before a listener opens.
+  broker_.restore(std::move(recovered_.state), std::chrono::system_clock::now());
+  recovered_.state = {};
+  spdlog::info("store {}: {}", config.data_dir, recovered_.report.summary());
 }
 
 BrokerApp::~BrokerApp() { shutdown(); }
@@ -129,7 +142,7 @@ void BrokerApp::shutdown() {
   while (connection_stats_.active.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  store_.close();
+  recovered_.store->close();
   threads_.stop_and_join();
   main_.stop();
 }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -20,12 +21,21 @@
 #include "config/config.h"
 #include "net/io_threads.h"
 #include "net/listener.h"
-#include "storage/in_memory_store.h"
+#include "recovery/recovery.h"
 
 namespace cairn::app {
 
+// The store in data_dir cannot be opened (damaged, another format, no
+// access): the message names the problem and, for damage, `cairn repair`.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class BrokerApp {
  public:
+  // Opens the store in config.data_dir and loads what it holds into the
+  // broker (recovery/), logging the report; throws StoreError when it cannot.
   explicit BrokerApp(const config::Config& config);
   ~BrokerApp();
 
@@ -52,7 +62,7 @@ class BrokerApp {
   config::Config config_;
   net::ConnectionSettings connection_settings_;
   net::ConnectionStats connection_stats_;
-  storage::InMemoryStore store_;
+  recovery::Recovered recovered_;  // the store, and what it held until restored
   broker::Broker broker_;
   net::IoThreads threads_;
   boost::asio::io_context main_;  // signals and housekeeping, run by run_until_signal()

@@ -6,8 +6,12 @@
 // code for a usage error, so that a service manager does not retry a broker
 // that can never start.
 //
-// Then it serves until SIGINT or SIGTERM (BrokerApp) and exits 0 after an
-// orderly shutdown; a listener that cannot be opened exits 1.
+// Then it opens the store in data_dir, loads what it holds, and serves until
+// SIGINT or SIGTERM (BrokerApp); it exits 0 after an orderly shutdown, 1 when
+// the store or the listener cannot be opened.
+//
+// `cairn check --data-dir DIR` and `cairn repair --data-dir DIR` verify and
+// repair a store offline (recovery/).
 #include <iostream>
 #include <string>
 #include <variant>
@@ -19,6 +23,7 @@
 #include "base/version.h"
 #include "config/config.h"
 #include "config/log_level.h"
+#include "recovery/recovery.h"
 
 namespace {
 
@@ -85,6 +90,17 @@ int main(int argc, char** argv) {
           ->type_name("LEVEL")
           ->group(group);
 
+  std::string store_dir;
+  CLI::App* check = app.add_subcommand(
+      "check", "Verify the store in --data-dir offline; exit 1 if it is damaged");
+  CLI::App* repair = app.add_subcommand(
+      "repair", "Repair the store in --data-dir offline, reporting what it drops");
+  for (CLI::App* command : {check, repair}) {
+    command->add_option("--data-dir", store_dir, "Directory of the store")
+        ->type_name("DIR")
+        ->required();
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -92,6 +108,9 @@ int main(int argc, char** argv) {
     const int code = app.exit(error);
     return code == 0 ? 0 : kUsageError;
   }
+
+  if (*check) return cairn::recovery::check_store(store_dir, std::cout);
+  if (*repair) return cairn::recovery::repair_store(store_dir, std::cout);
 
   config::Config settings;
   if (*config_option) {
@@ -115,14 +134,13 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog_level(settings.log_level));
   spdlog::info("{} starting; configuration: {}", version_line,
                *config_option ? config_file : "built-in defaults");
-  spdlog::warn(
-      "messages are kept in memory until the durable store lands (issue 5): "
-      "nothing survives a restart yet; data_dir {} is not used",
-      settings.data_dir);
   try {
     cairn::app::BrokerApp broker(settings);
     broker.start();
     return broker.run_until_signal();
+  } catch (const cairn::app::StoreError& error) {
+    spdlog::error("cannot start: {}", error.what());
+    return 1;
   } catch (const std::exception& error) {
     // Start-up failures (a port in use, an address that does not resolve)
     // are the only exceptions cairn throws (DESIGN.md §6).

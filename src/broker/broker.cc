@@ -60,6 +60,7 @@ Broker::Attachment Broker::attach(const session::AttachSession& request,
       existing->owner = owner;
       existing->online = true;
       existing->expires_at.reset();
+      existing->disconnected_at.reset();
       existing->pending_will.reset();
       existing->will_at.reset();
       result = {existing, ++existing->generation, true};
@@ -93,18 +94,28 @@ Broker::Attachment Broker::attach(const session::AttachSession& request,
 void Broker::detach(const std::shared_ptr<Session>& session, std::uint64_t generation,
                     const session::DetachSession& request, model::WallTime now) {
   bool end = false;
+  storage::Batch record;
   {
     std::lock_guard lock(session->mutex);
     if (session->generation != generation || session->ended) return;  // taken over
     session->owner.reset();
     session->online = false;
+    session->connection_will.reset();
     session->state.expiry_interval = request.expiry_interval;
     if (request.expiry_interval == 0) {
       end = true;
-    } else if (request.expiry_interval != kNeverExpires) {
-      session->expires_at = now + std::chrono::seconds(request.expiry_interval);
+    } else {
+      if (request.expiry_interval != kNeverExpires) {
+        session->expires_at = now + std::chrono::seconds(request.expiry_interval);
+      }
+      session->disconnected_at = now;
+      // The disconnect time and any will waiting for its delay, so that a
+      // restart counts the downtime. Nothing waits on it: at worst a crash
+      // before it commits counts the session as disconnected at the restart.
+      if (session->stored) record.operations.push_back(session_record(*session));
     }
   }
+  if (!record.empty()) submit(std::move(record), [](std::error_code) {});
   router_.set_online(session->id(), false);
   if (end) {
     // [MQTT-3.1.3-9]: a will still waiting goes out when the session ends.
@@ -146,14 +157,31 @@ void Broker::end_session(const std::shared_ptr<Session>& session) {
   }
 }
 
+storage::PutSession Broker::session_record(const Session& session) const {
+  storage::PutSession record;
+  record.client_id = session.state.client_id;
+  record.expiry_interval = session.state.expiry_interval;
+  record.disconnected_at = session.online ? std::nullopt : session.disconnected_at;
+  const std::optional<session::ScheduleWill>& will =
+      session.online ? session.connection_will : session.pending_will;
+  if (will) {
+    record.will = will->message;
+    record.will_delay = will->delay_seconds;
+    record.will_expiry_interval = will->message_expiry_interval;
+  }
+  return record;
+}
+
 void Broker::store_session(const std::shared_ptr<Session>& session,
                            const session::StoreSession& request, Done done) {
   storage::Batch batch;
   {
     std::lock_guard lock(session->mutex);
     if (request.expiry_interval > 0) {
-      batch.operations.push_back(
-          storage::PutSession{session->state.client_id, request.expiry_interval});
+      session->connection_will = request.will;
+      storage::PutSession record = session_record(*session);
+      record.expiry_interval = request.expiry_interval;
+      batch.operations.push_back(std::move(record));
       session->stored = true;
     } else if (session->stored) {
       batch.operations.push_back(storage::RemoveSession{session->state.client_id});
@@ -323,14 +351,24 @@ void Broker::delivery_done(const std::shared_ptr<Session>& session,
   submit(std::move(batch), [](std::error_code) {});
 }
 
+void Broker::record_sent(const std::shared_ptr<Session>& session,
+                         const session::RecordSent& request, Done done) {
+  storage::Batch batch;
+  {
+    std::lock_guard lock(session->mutex);
+    batch.operations.push_back(
+        storage::RecordSent{session->state.client_id, request.sequence, request.packet_id});
+  }
+  submit(std::move(batch), std::move(done));
+}
+
 void Broker::record_pubrel(const std::shared_ptr<Session>& session,
                            const session::RecordPubrel& request, Done done) {
   storage::Batch batch;
   {
     std::lock_guard lock(session->mutex);
-    batch.operations.push_back(
-        storage::MarkDeliveryReleased{session->state.client_id, request.sequence,
-                                      request.packet_id});
+    batch.operations.push_back(storage::MarkDeliveryReleased{session->state.client_id,
+                                                             request.sequence, request.packet_id});
   }
   submit(std::move(batch), std::move(done));
 }
@@ -483,6 +521,7 @@ void Broker::tick(model::WallTime now) {
   for (const std::shared_ptr<Session>& s : sessions) {
     std::optional<session::ScheduleWill> will;
     bool expired = false;
+    storage::Batch record;
     {
       std::lock_guard lock(s->mutex);
       if (s->will_at && *s->will_at <= now) {
@@ -495,8 +534,14 @@ void Broker::tick(model::WallTime now) {
         will = std::move(s->pending_will);
         s->pending_will.reset();
       }
+      // The will is out: the stored record no longer holds it, so a restart
+      // does not publish it again.
+      if (will && !expired && s->stored && !s->ended) {
+        record.operations.push_back(session_record(*s));
+      }
     }
     if (will) publish_will(std::move(*will), now);
+    if (!record.empty()) submit(std::move(record), [](std::error_code) {});
     if (expired) {
       ++counters_.sessions_expired;
       end_session(s);

@@ -29,6 +29,7 @@
 #include "broker/session.h"
 #include "session/actions.h"
 #include "storage/durable_store.h"
+#include "storage/stored_state.h"
 
 namespace cairn::broker {
 
@@ -81,6 +82,8 @@ class Broker {
   void release_incoming(const std::shared_ptr<Session>& session,
                         const session::ReleaseIncoming& request, Done done);
   void delivery_done(const std::shared_ptr<Session>& session, const session::DeliveryDone& request);
+  void record_sent(const std::shared_ptr<Session>& session, const session::RecordSent& request,
+                   Done done);
   void record_pubrel(const std::shared_ptr<Session>& session, const session::RecordPubrel& request,
                      Done done);
   void store_session(const std::shared_ptr<Session>& session, const session::StoreSession& request,
@@ -88,6 +91,14 @@ class Broker {
   // A will from a connection of `generation`: published after its delay.
   void schedule_will(const std::shared_ptr<Session>& session, std::uint64_t generation,
                      const session::ScheduleWill& request, model::WallTime now);
+
+  // Loads what the store held at start-up (recovery/): sessions, offline,
+  // with their subscriptions, queues, in-flight QoS 2 state and incoming QoS
+  // 2 identifiers; retained messages. A session whose connection was alive at
+  // the crash counts as disconnected at `now`; one disconnected earlier keeps
+  // its disconnect time, so expiry and will delays count the downtime.
+  // REQUIRES: before any listener opens.
+  void restore(storage::StoredState state, model::WallTime now);
 
   // A message the broker makes about itself ($SYS/broker/...): delivered
   // and kept as the retained value of its topic, like a retained QoS 0
@@ -118,6 +129,9 @@ class Broker {
   // Ends a session: subscriptions, queue and stored records go.
   void end_session(const std::shared_ptr<Session>& session);
   void submit(storage::Batch batch, Done done);
+  // The session's record as it stands: expiry, disconnect time, waiting will.
+  // REQUIRES: session->mutex held.
+  storage::PutSession session_record(const Session& session) const;
 
   storage::DurableStore& store_;
   const BrokerSettings settings_;

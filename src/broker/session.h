@@ -64,6 +64,11 @@ class Session {
   // attaches first [MQTT-3.1.3-9].
   std::optional<session::ScheduleWill> pending_will;
   std::optional<model::WallTime> will_at;
+  // While offline: when its connection ended (stored, so that expiry and will
+  // delays count the downtime across a restart).
+  std::optional<model::WallTime> disconnected_at;
+  // The attached connection's will, as stored with the session record.
+  std::optional<session::ScheduleWill> connection_will;
   // The store holds a record of this session (PutSession committed or sent).
   bool stored = false;
   // Set when the session has ended; a connection still holding it lets go.

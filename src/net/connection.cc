@@ -295,6 +295,8 @@ void Connection::execute_one(session::Action& action) {
           in_broker_call_ = false;
         } else if constexpr (std::is_same_v<A, session::ReleaseIncoming>) {
           broker_.release_incoming(session_, a, on_done(a.token));
+        } else if constexpr (std::is_same_v<A, session::RecordSent>) {
+          broker_.record_sent(session_, a, on_done(a.token));
         } else if constexpr (std::is_same_v<A, session::RecordPubrel>) {
           broker_.record_pubrel(session_, a, on_done(a.token));
         } else if constexpr (std::is_same_v<A, session::StoreSession>) {

@@ -117,6 +117,15 @@ struct DeliveryDone {
   std::uint64_t sequence = 0;
 };
 
+// A QoS 2 delivery to a persistent session is about to go out with this
+// packet identifier: record it (D3), then on_committed(token) sends the
+// PUBLISH. A restart re-sends it with the same identifier: with a new one the
+// client would take it for a new message and deliver it twice.
+struct RecordSent {
+  Token token = 0;
+  std::uint64_t sequence = 0;
+  std::uint16_t packet_id = 0;
+};
 // A QoS 2 delivery reached PUBREC: record that PUBREL is next (D3), then
 // on_committed(token) sends the PUBREL.
 struct RecordPubrel {
@@ -125,25 +134,27 @@ struct RecordPubrel {
   std::uint16_t packet_id = 0;
 };
 
-// The session's record changed (created, or its expiry interval did): commit
-// it, then on_committed(token). CONNACK of a persistent session waits for it.
-struct StoreSession {
-  Token token = 0;
-  std::uint32_t expiry_interval = 0;
-};
-
-// Arm the keep-alive timer: close when nothing arrives for 1.5 × seconds
-// [MQTT-3.1.2-22]; 0 disarms it.
-struct SetKeepAlive {
-  std::uint16_t seconds = 0;
-};
-
 // The connection ended without a normal DISCONNECT: publish the will after
 // `delay_seconds` unless the client reconnects first [MQTT-3.1.3-9].
 struct ScheduleWill {
   model::MessagePtr message;  // expires_at unset: its expiry starts when it is published
   std::uint32_t delay_seconds = 0;
   std::optional<std::uint32_t> message_expiry_interval;
+};
+// The session's record changed (created, or its expiry interval did): commit
+// it, then on_committed(token). CONNACK of a persistent session waits for it.
+struct StoreSession {
+  Token token = 0;
+  std::uint32_t expiry_interval = 0;
+  // The connection's will, stored with the session so that a crash still
+  // publishes it after its delay.
+  std::optional<ScheduleWill> will;
+};
+
+// Arm the keep-alive timer: close when nothing arrives for 1.5 × seconds
+// [MQTT-3.1.2-22]; 0 disarms it.
+struct SetKeepAlive {
+  std::uint16_t seconds = 0;
 };
 
 // The connection ended. The session lives on for `expiry_interval` seconds
@@ -155,7 +166,7 @@ struct DetachSession {
 using Action =
     std::variant<SendPacket, SendPublish, CloseConnection, AttachSession, RoutePublish,
                  ReleaseIncoming, ApplySubscribe, SendRetained, ApplyUnsubscribe, DeliveryDone,
-                 RecordPubrel, StoreSession, SetKeepAlive, ScheduleWill, DetachSession>;
+                 RecordSent, RecordPubrel, StoreSession, SetKeepAlive, ScheduleWill, DetachSession>;
 using Actions = std::vector<Action>;
 
 // The broker's answer to one SubscribeRequest.

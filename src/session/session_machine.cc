@@ -157,7 +157,7 @@ void SessionMachine::on_attached(SessionState& state, bool session_present, mode
   if (expiry_interval_ > 0 || was_persistent) {
     // D1: CONNACK of a persistent session only after its record is committed.
     connect_token_ = next_token_++;
-    out.push_back(StoreSession{connect_token_, expiry_interval_});
+    out.push_back(StoreSession{connect_token_, expiry_interval_, scheduled_will()});
     return;
   }
   complete_connect(session_present_, now, out);
@@ -265,23 +265,28 @@ void SessionMachine::on_connection_closed(Actions& out) {
   const bool attaching = phase_ == Phase::kAttaching && !attached;
   phase_ = Phase::kClosed;
   closing_ = true;
+  parked_.clear();        // still in flight in the session: the next connection re-sends them
   if (attaching) return;  // on_attached will detach when the broker answers
   if (!attached) return;  // CONNECT never accepted: no session, no will
-  if (will_ && !will_cancelled_) {
-    if (auto message = will_message()) {
-      ScheduleWill will;
-      will.message = std::make_shared<const model::Message>(std::move(*message));
-      // Published after the Will Delay Interval or when the session ends,
-      // whichever is first [MQTT-3.1.3-9].
-      will.delay_seconds =
-          std::min(will_->properties.will_delay_interval.value_or(0), expiry_interval_);
-      will.message_expiry_interval = will_->properties.message_expiry_interval;
-      out.push_back(std::move(will));
-    }
+  if (!will_cancelled_) {
+    if (auto will = scheduled_will()) out.push_back(std::move(*will));
   }
   out.push_back(DetachSession{expiry_interval_});
   state_->send_window = 0;
   state_ = nullptr;
+}
+
+std::optional<ScheduleWill> SessionMachine::scheduled_will() const {
+  auto message = will_message();
+  if (!message) return std::nullopt;
+  ScheduleWill will;
+  will.message = std::make_shared<const model::Message>(std::move(*message));
+  // Published after the Will Delay Interval or when the session ends,
+  // whichever is first [MQTT-3.1.3-9].
+  will.delay_seconds =
+      std::min(will_->properties.will_delay_interval.value_or(0), expiry_interval_);
+  will.message_expiry_interval = will_->properties.message_expiry_interval;
+  return will;
 }
 
 std::optional<model::Message> SessionMachine::will_message() const {
@@ -426,6 +431,11 @@ void SessionMachine::on_committed(Token token, model::WallTime now, Actions& out
     pending_pubrels_.erase(it);
     return;
   }
+  for (ParkedPublish& p : parked_) {
+    if (p.token != token) continue;
+    p.token = 0;
+    return flush_parked(out);
+  }
   PendingAck* ack = find_ack(token);
   if (ack == nullptr) return;
   ack->ready = true;
@@ -441,6 +451,13 @@ void SessionMachine::on_commit_failed(Token token, Actions& out) {
   if (token == connect_token_ && connect_token_ != 0) {
     connect_token_ = 0;
     return refuse_connect(ReasonCode::kServerUnavailable, "the store cannot commit", out);
+  }
+  if (std::any_of(parked_.begin(), parked_.end(),
+                  [&](const ParkedPublish& p) { return p.token == token; })) {
+    // Its packet identifier is not stored: it must not go out (D3). The
+    // session keeps it in flight; a later connection re-sends it.
+    parked_.clear();
+    return disconnect(ReasonCode::kUnspecifiedError, "the store cannot commit", out);
   }
   PendingAck* ack = find_ack(token);
   if (ack != nullptr && is_v5(version_) && ack->packet &&

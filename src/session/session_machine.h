@@ -136,6 +136,8 @@ class SessionMachine {
   std::uint16_t send_window() const noexcept;
   bool topic_within_limits(std::string_view topic) const noexcept;
   std::optional<model::Message> will_message() const;
+  std::optional<ScheduleWill> scheduled_will() const;
+  void flush_parked(Actions& out);
 
   const SessionLimits& limits_;      // shared by every connection; outlives them
   std::uint64_t connection_number_;  // names an assigned client identifier
@@ -179,6 +181,13 @@ class SessionMachine {
   base::RingQueue<mqtt::Packet> early_packets_;
   // QoS 2 deliveries whose PUBREL waits for RecordPubrel's commit, by token.
   std::unordered_map<Token, std::uint16_t> pending_pubrels_;
+  // PUBLISHes held back: a QoS 2 one until its RecordSent commits (token),
+  // and every one after it (token 0) so that none overtakes it [MQTT-4.6.0-6].
+  struct ParkedPublish {
+    Token token = 0;
+    SendPublish publish;
+  };
+  base::RingQueue<ParkedPublish> parked_;
 
   Token next_token_ = 1;
   base::RingQueue<PendingAck> acks_;

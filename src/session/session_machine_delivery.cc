@@ -157,12 +157,30 @@ void SessionMachine::send_delivery(Delivery&& d, model::WallTime now, Actions& o
     return;
   }
   if (new_alias != 0) outbound_aliases_.emplace(m.topic, new_alias);
+  Token record = 0;
   if (send.qos != QoS::kAtMostOnce) {
     send.packet_id = allocate_packet_id();
+    if (send.qos == QoS::kExactlyOnce && d.sequence != 0) {
+      record = next_token_++;
+      out.push_back(RecordSent{record, d.sequence, send.packet_id});
+    }
     state_->inflight.push_back(
         Inflight{send.packet_id, Inflight::Stage::kPublishSent, std::move(d)});
   }
+  if (record != 0 || !parked_.empty()) {
+    parked_.push_back(ParkedPublish{record, std::move(send)});
+    return;
+  }
   out.push_back(std::move(send));
+}
+
+// Sends the held-back PUBLISHes whose turn has come: those before the first
+// still waiting for its packet identifier's commit.
+void SessionMachine::flush_parked(Actions& out) {
+  while (!parked_.empty() && parked_.front().token == 0) {
+    if (phase_ == Phase::kConnected && !closing_) out.push_back(std::move(parked_.front().publish));
+    parked_.pop_front();
+  }
 }
 
 // An acknowledgement for a PUBLISH of an earlier connection not yet re-sent on

@@ -201,6 +201,8 @@ inline std::string kind(const session::Action& action) {
           return "ApplyUnsubscribe";
         } else if constexpr (std::is_same_v<A, session::DeliveryDone>) {
           return "DeliveryDone";
+        } else if constexpr (std::is_same_v<A, session::RecordSent>) {
+          return "RecordSent";
         } else if constexpr (std::is_same_v<A, session::RecordPubrel>) {
           return "RecordPubrel";
         } else if constexpr (std::is_same_v<A, session::StoreSession>) {

@@ -56,7 +56,8 @@ class BrokerTest : public ::testing::Test {
       std::lock_guard lock(c.session()->mutex);
       c.session()->state.expiry_interval = expiry;
     }
-    if (expiry > 0) broker_.store_session(c.session(), {0, expiry}, [](std::error_code) {});
+    if (expiry > 0)
+      broker_.store_session(c.session(), {0, expiry, std::nullopt}, [](std::error_code) {});
     store_.commit_all();
     return c;
   }

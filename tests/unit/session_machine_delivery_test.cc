@@ -13,6 +13,7 @@ namespace {
 using session::DeliveryDone;
 using session::Inflight;
 using session::RecordPubrel;
+using session::RecordSent;
 using Kinds = std::vector<std::string>;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -156,6 +157,7 @@ TEST(SessionMachineDelivery, QoS2PubrelOnlyAfterThePubrelStageIsRecorded) {
   SessionHarness h;
   h.connect_v5();
   h.deliver(make_delivery("a", QoS::kExactlyOnce, 9));
+  h.commit(h.single<RecordSent>().token);
   const std::uint16_t id = h.sent_one<mqtt::Publish>().packet_id;
   h.packet(make_response<mqtt::Pubrec>(id));
   EXPECT_EQ(h.kinds(), Kinds{"RecordPubrel"}) << h.describe();
@@ -205,6 +207,7 @@ TEST(SessionMachineDelivery, RepeatedPubrecBeforeTheRecordCommitsSendsNoPubrel) 
   SessionHarness h;
   h.connect_v5();
   h.deliver(make_delivery("a", QoS::kExactlyOnce, 9));
+  h.commit(h.single<RecordSent>().token);
   const std::uint16_t id = h.sent_one<mqtt::Publish>().packet_id;
   h.packet(make_response<mqtt::Pubrec>(id));
   const Token record = h.single<RecordPubrel>().token;
@@ -221,6 +224,7 @@ TEST(SessionMachineDelivery, PubrecWithAFailureEndsTheFlow) {
   SessionHarness h(window_of(1));
   h.connect_v5();
   h.deliver(make_delivery("m1", QoS::kExactlyOnce, 3));
+  h.commit(h.single<RecordSent>().token);
   h.deliver(make_delivery("m2", QoS::kAtLeastOnce));
   const std::uint16_t id = test::sent<mqtt::Publish>(h.all).at(0).packet_id;
   h.packet(make_response<mqtt::Pubrec>(id, ReasonCode::kNotAuthorized));
@@ -251,167 +255,6 @@ TEST(SessionMachineDelivery, PacketIdentifiersSkipThoseInUseAndWrap) {
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[0].packet_id, 0xFFFF);
   EXPECT_EQ(sent[1].packet_id, 2);
-}
-
-TEST(SessionMachineDelivery, ReconnectResendsUnacknowledgedInOrderBeforeNewMessages) {
-  // [MQTT-4.4.0-1]: PUBLISH (DUP=1) and PUBREL re-sent in their original
-  // order, before anything new; [MQTT-3.3.1-1]: DUP set on a re-delivery.
-  SessionHarness h;
-  h.connect_v5(600);
-  h.deliver(make_delivery("m1", QoS::kAtLeastOnce, 1));
-  h.deliver(make_delivery("m2", QoS::kExactlyOnce, 2));
-  h.deliver(make_delivery("m3", QoS::kExactlyOnce, 3));
-  const auto first = test::sent<mqtt::Publish>(h.all);
-  ASSERT_EQ(first.size(), 3u);
-  h.packet(make_response<mqtt::Pubrec>(first[1].packet_id));
-  h.commit(h.single<RecordPubrel>().token);
-  h.closed();
-  // Routed while the client was away.
-  h.state.queue.push_back(make_delivery("m4", QoS::kAtLeastOnce, 4));
-
-  EXPECT_TRUE(h.reconnect(SessionHarness::v5_connect(600)).session_present);
-  EXPECT_EQ(h.kinds(),
-            (Kinds{"CONNACK", "SetKeepAlive", "PUBLISH", "PUBREL", "PUBLISH", "PUBLISH"}))
-      << h.describe();
-  const auto packets = h.packets();
-  const auto& m1 = std::get<mqtt::Publish>(packets[1]);
-  EXPECT_EQ(m1.topic, "m1");
-  EXPECT_TRUE(m1.dup);
-  EXPECT_EQ(m1.qos, QoS::kAtLeastOnce);
-  EXPECT_EQ(m1.packet_id, first[0].packet_id);
-  EXPECT_EQ(std::get<mqtt::Pubrel>(packets[2]).packet_id, first[1].packet_id);
-  const auto& m3 = std::get<mqtt::Publish>(packets[3]);
-  EXPECT_EQ(m3.topic, "m3");
-  EXPECT_TRUE(m3.dup);
-  EXPECT_EQ(m3.qos, QoS::kExactlyOnce);
-  EXPECT_EQ(m3.packet_id, first[2].packet_id);
-  const auto& m4 = std::get<mqtt::Publish>(packets[4]);
-  EXPECT_EQ(m4.topic, "m4");
-  EXPECT_FALSE(m4.dup);
-  EXPECT_NE(m4.packet_id, m1.packet_id);
-  EXPECT_NE(m4.packet_id, m3.packet_id);
-}
-
-TEST(SessionMachineDelivery, ResendAfterReconnectKeepsToTheNewReceiveMaximum) {
-  // [MQTT-4.9.0-2]: the reconnected client may allow fewer unacknowledged
-  // PUBLISH packets; the rest are re-sent, still with DUP and their original
-  // identifiers, as it acknowledges, and before anything new.
-  SessionHarness h;
-  h.connect_v5(600);
-  for (std::uint64_t i = 1; i <= 4; ++i) {
-    h.deliver(make_delivery("m" + std::to_string(i), QoS::kAtLeastOnce, i));
-  }
-  const auto first = test::sent<mqtt::Publish>(h.all);
-  ASSERT_EQ(first.size(), 4u);
-  h.closed();
-  h.state.queue.push_back(make_delivery("new", QoS::kAtLeastOnce, 5));
-  auto c = v5_client(2);
-  c.clean_start = false;
-  c.properties.session_expiry_interval = 600;
-  h.reconnect(c);
-  auto resent = test::sent<mqtt::Publish>(h.last);
-  ASSERT_EQ(resent.size(), 2u) << h.describe();
-  EXPECT_EQ(resent[0].packet_id, first[0].packet_id);
-  EXPECT_EQ(resent[1].packet_id, first[1].packet_id);
-  h.packet(make_response<mqtt::Puback>(first[1].packet_id));
-  resent = test::sent<mqtt::Publish>(h.last);
-  ASSERT_EQ(resent.size(), 1u) << h.describe();
-  EXPECT_EQ(resent[0].topic, "m3");
-  EXPECT_TRUE(resent[0].dup);
-  EXPECT_EQ(resent[0].packet_id, first[2].packet_id);
-  h.packet(make_response<mqtt::Puback>(first[0].packet_id));
-  resent = test::sent<mqtt::Publish>(h.last);
-  ASSERT_EQ(resent.size(), 1u) << h.describe();
-  EXPECT_EQ(resent[0].topic, "m4");
-  EXPECT_EQ(resent[0].packet_id, first[3].packet_id);
-  h.packet(make_response<mqtt::Puback>(first[2].packet_id));
-  resent = test::sent<mqtt::Publish>(h.last);
-  ASSERT_EQ(resent.size(), 1u) << h.describe();
-  EXPECT_EQ(resent[0].topic, "new");
-  EXPECT_FALSE(resent[0].dup);
-}
-
-TEST(SessionMachineDelivery, AnAckForAPublishNotYetResentSettlesIt) {
-  SessionHarness h;
-  h.connect_v5(600);
-  for (std::uint64_t i = 1; i <= 3; ++i) {
-    h.deliver(make_delivery("m" + std::to_string(i), QoS::kAtLeastOnce, i));
-  }
-  const auto first = test::sent<mqtt::Publish>(h.all);
-  h.closed();
-  auto c = v5_client(1);
-  c.clean_start = false;
-  c.properties.session_expiry_interval = 600;
-  h.reconnect(c);
-  ASSERT_EQ(test::sent<mqtt::Publish>(h.last).size(), 1u);
-  // The client acknowledges m3, which it had before the reconnect.
-  h.packet(make_response<mqtt::Puback>(first[2].packet_id));
-  EXPECT_EQ(h.single<DeliveryDone>().sequence, 3u);
-  EXPECT_TRUE(test::sent<mqtt::Publish>(h.last).empty());
-  h.packet(make_response<mqtt::Puback>(first[0].packet_id));
-  const auto resent = test::sent<mqtt::Publish>(h.last);
-  ASSERT_EQ(resent.size(), 1u);
-  EXPECT_EQ(resent[0].topic, "m2");
-  EXPECT_TRUE(h.state.queue.empty());
-  EXPECT_EQ(h.state.inflight.size(), 1u);
-}
-
-TEST(SessionMachineDelivery, TheSessionKnowsTheWindowOfItsConnectionWhileOnline) {
-  // The broker's queue limit counts only what waits beyond the free window.
-  SessionHarness h(window_of(10));
-  h.establish(v5_client(4));
-  EXPECT_EQ(h.state.send_window, 4u);
-  h.closed();
-  EXPECT_EQ(h.state.send_window, 0u);
-}
-
-TEST(SessionMachineDelivery, ReconnectV311ResendsWithDup) {
-  SessionHarness h;
-  h.connect_v311(false);
-  h.deliver(make_delivery("a", QoS::kAtLeastOnce, 1));
-  const std::uint16_t id = h.sent_one<mqtt::Publish>().packet_id;
-  h.reconnect(make_connect(ProtocolVersion::kV311, "client-1", false));
-  const auto p = h.sent_one<mqtt::Publish>();
-  EXPECT_TRUE(p.dup);
-  EXPECT_EQ(p.packet_id, id);
-  h.packet(make_response<mqtt::Puback>(id));
-  EXPECT_EQ(h.single<DeliveryDone>().sequence, 1u);
-}
-
-TEST(SessionMachineDelivery, ResentPublishCarriesTheRemainingExpiry) {
-  // [MQTT-3.3.2-6]: every PUBLISH to a client carries what is left of it.
-  SessionHarness h;
-  h.connect_v5(600);
-  auto m = std::make_shared<model::Message>();
-  m->topic = "a";
-  m->qos = QoS::kAtLeastOnce;
-  m->expires_at = h.now + seconds(100);
-  h.deliver(make_delivery(m, QoS::kAtLeastOnce, 1));
-  EXPECT_EQ(h.sent_one<mqtt::Publish>().properties.message_expiry_interval, 100u);
-  h.now += seconds(40);
-  h.reconnect(SessionHarness::v5_connect(600));
-  const auto p = h.sent_one<mqtt::Publish>();
-  EXPECT_TRUE(p.dup);
-  EXPECT_EQ(p.properties.message_expiry_interval, 60u);
-}
-
-TEST(SessionMachineDelivery, ResendTooLargeForTheNewConnectionIsDropped) {
-  // [MQTT-3.1.2-25]: the reconnected client may accept less than before.
-  SessionHarness h;
-  h.connect_v5(600);
-  h.deliver(make_delivery(make_message("big", std::string(100, 'x')), QoS::kAtLeastOnce, 5));
-  const std::uint16_t big = h.sent_one<mqtt::Publish>().packet_id;
-  h.deliver(make_delivery(make_message("small", "x"), QoS::kAtLeastOnce, 6));
-  auto c = v5_client(std::nullopt, 64);
-  c.clean_start = false;
-  c.properties.session_expiry_interval = 600;
-  h.reconnect(c);
-  EXPECT_EQ(h.kinds(), (Kinds{"CONNACK", "SetKeepAlive", "DeliveryDone", "PUBLISH"}))
-      << h.describe();
-  EXPECT_EQ(h.single<DeliveryDone>().sequence, 5u);
-  EXPECT_EQ(h.sent_one<mqtt::Publish>().topic, "small");
-  ASSERT_EQ(h.state.inflight.size(), 1u);
-  EXPECT_FALSE(h.state.packet_ids_in_use.contains(big));
 }
 
 TEST(SessionMachineDelivery, DeliveryQueuedBeforeConnackIsSentAfterIt) {
