@@ -16,6 +16,8 @@ class StoreCategory final : public std::error_category {
         return "the store is closed";
       case StoreErrc::kIo:
         return "the commit failed";
+      case StoreErrc::kNoSpace:
+        return "the data volume is low on free space (storage.min_free_space_mb)";
     }
     return "unknown store error";
   }

@@ -28,6 +28,11 @@ class DurableStore {
   // True once a commit has failed: the store refuses everything after (D8).
   virtual bool failed() const noexcept = 0;
 
+  // True while the data volume has less free space than configured
+  // (FreeSpaceGuard): new QoS 1/2 messages are refused with
+  // StoreErrc::kNoSpace before the disk fills, until space returns.
+  virtual bool space_low() const noexcept { return false; }
+
   // Completes everything submitted so far, then stops taking batches: later
   // submits fail with store_errc::closed. Part of the ordered shutdown.
   virtual void close() = 0;
@@ -37,6 +42,7 @@ enum class StoreErrc {
   kFailed = 1,  // a commit failed earlier; the store accepts nothing (D8)
   kClosed,      // submitted after close()
   kIo,          // the commit itself failed
+  kNoSpace,     // refused: the data volume is low on free space (not a failure)
 };
 
 const std::error_category& store_category() noexcept;

@@ -11,8 +11,12 @@
 
 namespace cairn::storage {
 
-LeveldbStore::LeveldbStore(std::unique_ptr<leveldb::DB> db, GroupCommitter::Limits limits)
-    : db_(std::move(db)), committer_(*this, limits) {}
+LeveldbStore::LeveldbStore(std::unique_ptr<leveldb::DB> db, const Options& options)
+    : db_(std::move(db)),
+      space_(options.directory, options.min_free_bytes, options.free_space_probe),
+      committer_(*this, options.committer) {
+  space_.refresh();
+}
 
 LeveldbStore::~LeveldbStore() { close(); }
 
@@ -37,6 +41,7 @@ bool LeveldbStore::unref(std::uint64_t segment) {
 // sees and undoes them. Acks arrive only for deliveries committed earlier
 // (D2: nothing is delivered before its commit), never for this group's.
 std::error_code LeveldbStore::commit(std::span<Batch> group) {
+  space_.refresh();
   leveldb::WriteBatch wb;
   const std::uint64_t segment = next_segment_++;
   std::vector<model::MessagePtr> segment_messages;

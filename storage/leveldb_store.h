@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "storage/durable_store.h"
+#include "storage/free_space_guard.h"
 #include "storage/group_committer.h"
 #include "storage/queue_index.h"
 #include "storage/stored_state.h"
@@ -65,6 +66,9 @@ class LeveldbStore final : public DurableStore, private CommitSink {
     Mode mode = Mode::kOpen;
     leveldb::Env* env = nullptr;  // tests: a PowerLossEnv; nullptr: the default
     GroupCommitter::Limits committer;
+    // Free space to keep on the data volume (FreeSpaceGuard); 0: no check.
+    std::uint64_t min_free_bytes = 0;
+    FreeSpaceGuard::Probe free_space_probe = &FreeSpaceGuard::statvfs_probe;
   };
   struct Opened {
     std::unique_ptr<LeveldbStore> store;  // null on error
@@ -81,7 +85,14 @@ class LeveldbStore final : public DurableStore, private CommitSink {
 
   void submit(Batch batch, Completion done) override;
   bool failed() const noexcept override { return committer_.failed(); }
+  bool space_low() const noexcept override { return space_.low(); }
   void close() override;
+
+  // Reads the free space again (at most every 100 ms). The committer does it
+  // before its commits; the housekeeping tick calls it too, so that refused
+  // publishers learn that space returned while nothing commits.
+  void refresh_space() { space_.refresh(); }
+  const FreeSpaceGuard& free_space() const noexcept { return space_; }
 
   const GroupCommitter& committer() const noexcept { return committer_; }
 
@@ -92,12 +103,13 @@ class LeveldbStore final : public DurableStore, private CommitSink {
     bool session = false;
   };
 
-  LeveldbStore(std::unique_ptr<leveldb::DB> db, GroupCommitter::Limits limits);
+  LeveldbStore(std::unique_ptr<leveldb::DB> db, const Options& options);
   std::error_code commit(std::span<Batch> group) override;
   // Unreferences a segment; true when nothing refers to it any more.
   bool unref(std::uint64_t segment);
 
   std::unique_ptr<leveldb::DB> db_;
+  FreeSpaceGuard space_;
 
   // --- the index, touched only by the committer thread (after open) ---
   std::unordered_map<std::string, QueueIndex> queues_;

@@ -302,7 +302,7 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
     }
   }
 
-  std::unique_ptr<LeveldbStore> store(new LeveldbStore(std::move(db), options.committer));
+  std::unique_ptr<LeveldbStore> store(new LeveldbStore(std::move(db), options));
   store->queues_ = std::move(queues);
   store->segment_refs_ = std::move(refs);
   store->next_segment_ = last_segment + 1;

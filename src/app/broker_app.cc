@@ -58,6 +58,7 @@ asio::ip::tcp::endpoint resolve(asio::io_context& context, const std::string& li
 recovery::Recovered open_store(const config::Config& config) {
   storage::LeveldbStore::Options options;
   options.directory = config.data_dir;
+  options.min_free_bytes = std::uint64_t{config.min_free_space_mb} * 1024 * 1024;
   recovery::Recovered recovered = recovery::recover(options);
   if (!recovered.store) throw StoreError(recovered.error);
   return recovered;
@@ -99,6 +100,7 @@ void BrokerApp::arm_housekeeping() {
   housekeeping_.expires_after(std::chrono::seconds(1));
   housekeeping_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
+    recovered_.store->refresh_space();
     broker_.tick(std::chrono::system_clock::now());
     ++ticks_;
     if (config_.sys_interval != 0 && ticks_ % config_.sys_interval == 0) publish_sys();

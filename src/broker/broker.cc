@@ -212,6 +212,13 @@ session::Delivery delivery_for(const model::MessagePtr& message, const RouteTarg
 void Broker::route(const std::shared_ptr<Session>& publisher, const session::RoutePublish& request,
                    Done done) {
   const model::MessagePtr& message = request.message;
+  if (message->qos != QoS::kAtMostOnce && store_.space_low()) {
+    // Refused before anything is stored or routed: the publisher keeps it
+    // and may send it again once space returns (D8).
+    ++counters_.publishes_refused_no_space;
+    if (done) done(storage::StoreErrc::kNoSpace);
+    return;
+  }
   std::vector<RouteTarget> targets;
   router_.match(*message, targets);
   ++counters_.messages_routed;

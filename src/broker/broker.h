@@ -45,6 +45,8 @@ struct BrokerCounters {
   std::atomic<std::uint64_t> deliveries_dropped_queue_full{0};
   std::atomic<std::uint64_t> sessions_expired{0};
   std::atomic<std::uint64_t> wills_published{0};
+  // QoS 1/2 publishes refused while the data volume was low on space.
+  std::atomic<std::uint64_t> publishes_refused_no_space{0};
 };
 
 class Broker {

@@ -60,6 +60,7 @@ struct Features {
 struct Config {
   std::string listen = "127.0.0.1:1883";          // [listener] listen, HOST:PORT
   std::string data_dir = "./data";                // [storage] data_dir
+  std::uint32_t min_free_space_mb = 256;          // [storage] MiB; 0: no check
   std::string metrics_listen = "127.0.0.1:9464";  // [metrics] listen, HOST:PORT
   LogLevel log_level = LogLevel::kInfo;           // [log] level
 

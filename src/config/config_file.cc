@@ -251,6 +251,7 @@ void read_table(std::string_view name, TableReader& r, Config& c) {
     r.text("listen", detail::check_listen, [&c](const std::string& v) { c.listen = v; });
   } else if (name == "storage") {
     r.text("data_dir", detail::check_data_dir, [&c](const std::string& v) { c.data_dir = v; });
+    r.integer<0, kU32Max>("min_free_space_mb", c.min_free_space_mb);
   } else if (name == "metrics") {
     r.text("listen", detail::check_listen, [&c](const std::string& v) { c.metrics_listen = v; });
   } else if (name == "log") {

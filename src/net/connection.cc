@@ -219,6 +219,16 @@ void Connection::log_refusals(const mqtt::Packet& packet) const {
   }
 }
 
+namespace {
+
+// What an MQTT 5 client is told when the store did not take its message.
+mqtt::ReasonCode refusal_reason(std::error_code ec) {
+  return ec == storage::StoreErrc::kNoSpace ? mqtt::ReasonCode::kQuotaExceeded
+                                            : mqtt::ReasonCode::kUnspecifiedError;
+}
+
+}  // namespace
+
 // A broker completion, brought back to this connection's thread (D5: the
 // machine is only ever driven there) and handed to the machine; a failed
 // commit goes to on_commit_failed whatever the operation was.
@@ -233,7 +243,7 @@ broker::Broker::Done Connection::on_done(session::Token token) {
     self->post_back([self, token, ec] {
       self->drive([&](SessionMachine& m, Actions& next) {
         if (ec) {
-          m.on_commit_failed(token, next);
+          m.on_commit_failed(token, next, refusal_reason(ec));
         } else {
           m.on_committed(token, wall_now(), next);
         }
@@ -250,7 +260,7 @@ std::function<void(Result, std::error_code)> Connection::completion(session::Tok
     self->post_back([self, token, ec, on_success, result = std::move(result)] {
       self->drive([&](SessionMachine& m, Actions& next) {
         if (ec) {
-          m.on_commit_failed(token, next);
+          m.on_commit_failed(token, next, refusal_reason(ec));
         } else {
           on_success(m, token, result, next);
         }

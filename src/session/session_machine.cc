@@ -447,7 +447,7 @@ void SessionMachine::on_committed(Token token, model::WallTime now, Actions& out
   pump(now, out);
 }
 
-void SessionMachine::on_commit_failed(Token token, Actions& out) {
+void SessionMachine::on_commit_failed(Token token, Actions& out, ReasonCode reason) {
   if (token == connect_token_ && connect_token_ != 0) {
     connect_token_ = 0;
     return refuse_connect(ReasonCode::kServerUnavailable, "the store cannot commit", out);
@@ -465,8 +465,8 @@ void SessionMachine::on_commit_failed(Token token, Actions& out) {
        std::holds_alternative<mqtt::Pubrec>(*ack->packet))) {
     // D8: refused, never acknowledged; the client may publish it again.
     std::visit(
-        [](auto& p) {
-          if constexpr (requires { p.reason_code; }) p.reason_code = ReasonCode::kUnspecifiedError;
+        [reason](auto& p) {
+          if constexpr (requires { p.reason_code; }) p.reason_code = reason;
         },
         *ack->packet);
     if (ack->qos2_packet_id != 0 && state_) state_->incoming_qos2.erase(ack->qos2_packet_id);

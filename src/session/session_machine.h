@@ -60,8 +60,11 @@ class SessionMachine {
   // --- completions from the driver -----------------------------------------
   void on_attached(SessionState& state, bool session_present, model::WallTime now, Actions& out);
   void on_committed(Token token, model::WallTime now, Actions& out);
-  // The store could not commit (D8): refuse what waited on it, never ack it.
-  void on_commit_failed(Token token, Actions& out);
+  // The store could not commit (D8), or refused (`reason` 0x97 when the data
+  // volume is low on space): refuse what waited on it, never ack it. MQTT 5
+  // PUBACK/PUBREC carry `reason`; anything else closes the connection.
+  void on_commit_failed(Token token, Actions& out,
+                        mqtt::ReasonCode reason = mqtt::ReasonCode::kUnspecifiedError);
   void on_subscribed(Token token, const std::vector<SubscribeResult>& results, model::WallTime now,
                      Actions& out);
   void on_unsubscribed(Token token, const std::vector<bool>& existed, Actions& out);

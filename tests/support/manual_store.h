@@ -24,6 +24,8 @@ class ManualStore final : public storage::DurableStore {
     pending_.emplace_back(std::move(batch), std::move(done));
   }
   bool failed() const noexcept override { return failed_; }
+  bool space_low() const noexcept override { return space_low_; }
+  void set_space_low(bool low) { space_low_ = low; }
   void close() override { commit_all(); }
 
   std::size_t pending() const { return pending_.size(); }
@@ -69,6 +71,7 @@ class ManualStore final : public storage::DurableStore {
 
  private:
   bool failed_ = false;
+  bool space_low_ = false;
   std::deque<std::pair<storage::Batch, Completion>> pending_;
   std::vector<storage::Batch> submitted_;
   std::vector<storage::Batch> committed_;

@@ -304,8 +304,8 @@ class SessionHarness {
   void commit(Token token) {
     run([&](session::Actions& out) { machine->on_committed(token, now, out); });
   }
-  void commit_failed(Token token) {
-    run([&](session::Actions& out) { machine->on_commit_failed(token, out); });
+  void commit_failed(Token token, mqtt::ReasonCode reason = mqtt::ReasonCode::kUnspecifiedError) {
+    run([&](session::Actions& out) { machine->on_commit_failed(token, out, reason); });
   }
   void subscribed(Token token, const std::vector<session::SubscribeResult>& results) {
     run([&](session::Actions& out) { machine->on_subscribed(token, results, now, out); });

@@ -129,6 +129,35 @@ TEST_F(BrokerTest, DurableMessageIsCommittedBeforeSubscribersSeeItOrItIsAcked) {
   EXPECT_EQ(sub.owner->ready, 1);
 }
 
+TEST_F(BrokerTest, LowDiskSpaceRefusesQos1And2ButNotQos0OrAcks) {
+  Client sub = connect("sub", 3600);
+  subscribe(sub, "a/#", QoS::kExactlyOnce);
+  Client pub = connect("pub", 0);
+  store_.set_space_low(true);
+  const std::size_t batches = store_.submitted().size();
+  auto* q1 = publish(pub.session(), message("a/1", QoS::kAtLeastOnce));
+  auto* q2 = publish(pub.session(), message("a/2", QoS::kExactlyOnce), 9);
+  ASSERT_TRUE(q1->has_value() && q2->has_value());
+  EXPECT_EQ(q1->value(), storage::StoreErrc::kNoSpace);
+  EXPECT_EQ(q2->value(), storage::StoreErrc::kNoSpace);
+  EXPECT_EQ(store_.submitted().size(), batches);  // nothing stored, nothing routed
+  EXPECT_TRUE(queue_of(sub).empty());
+  EXPECT_EQ(broker_.counters().publishes_refused_no_space.load(), 2u);
+  auto* q0 = publish(pub.session(), message("a/0", QoS::kAtMostOnce));
+  ASSERT_TRUE(q0->has_value());
+  EXPECT_FALSE(q0->value());
+  EXPECT_EQ(queue_of(sub).size(), 1u);
+  // Acknowledgements still commit: they free space.
+  broker_.delivery_done(sub.session(), session::DeliveryDone{1});
+  EXPECT_EQ(store_.submitted().size(), batches + 1);
+  // Space returns: publishing resumes.
+  store_.set_space_low(false);
+  auto* again = publish(pub.session(), message("a/1", QoS::kAtLeastOnce));
+  store_.commit_all();
+  ASSERT_TRUE(again->has_value());
+  EXPECT_FALSE(again->value());
+}
+
 TEST_F(BrokerTest, MessageForOnlyNonPersistentSessionsNeedsNoCommit) {
   Client sub = connect("sub", 0);
   subscribe(sub, "a/b", QoS::kAtLeastOnce);

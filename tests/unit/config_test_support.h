@@ -65,6 +65,8 @@ inline const std::vector<IntegerKey>& integer_keys() {
   constexpr std::int64_t kU16 = 65'535;
   constexpr std::int64_t kU32 = 4'294'967'295;
   static const std::vector<IntegerKey> keys = {
+      {"storage", "min_free_space_mb", 0, kU32, 256,
+       [](const Config& c) { return c.min_free_space_mb; }},
       {"broker", "io_threads", 0, 1024, 0, [](const Config& c) { return c.io_threads; }},
       {"broker", "sys_interval", 0, 86'400, 10, [](const Config& c) { return c.sys_interval; }},
       {"broker", "maximum_qos", 0, 2, 2, [](const Config& c) { return c.features.maximum_qos; }},

@@ -15,6 +15,13 @@
 namespace cairn::storage {
 namespace {
 
+PutSession session_record(std::string client_id, std::uint32_t expiry_interval) {
+  PutSession s;
+  s.client_id = std::move(client_id);
+  s.expiry_interval = expiry_interval;
+  return s;
+}
+
 model::MessagePtr message(std::string topic, std::string payload) {
   auto m = std::make_shared<model::Message>();
   m->topic = std::move(topic);
@@ -48,7 +55,7 @@ TEST(InMemoryStore, CompletesOnItsOwnThreadInSubmissionOrder) {
   constexpr int kBatches = 200;
   for (int i = 0; i < kBatches; ++i) {
     Batch batch;
-    batch.operations.push_back(PutSession{"c" + std::to_string(i), 10});
+    batch.operations.push_back(session_record("c" + std::to_string(i), 10));
     store.submit(std::move(batch), [&, i](std::error_code ec) {
       EXPECT_FALSE(ec);
       std::lock_guard lock(mutex);
@@ -96,7 +103,7 @@ TEST(InMemoryStore, MessageWithoutDeliveriesIsNotKept) {
 TEST(InMemoryStore, RemoveSessionDropsEverythingOfIt) {
   InMemoryStore store;
   Batch put;
-  put.operations.push_back(PutSession{"s1", 60});
+  put.operations.push_back(session_record("s1", 60));
   put.operations.push_back(PutSubscription{"s1", "a/#", {}, 3});
   put.operations.push_back(PutIncomingQos2{"s1", 9});
   put.operations.push_back(PutMessage{1, message("a/b", "x")});

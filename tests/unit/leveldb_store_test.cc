@@ -37,6 +37,13 @@ model::MessagePtr message(std::string topic, std::string payload, QoS qos = QoS:
   return m;
 }
 
+PutSession session_record(std::string client_id, std::uint32_t expiry_interval) {
+  PutSession s;
+  s.client_id = std::move(client_id);
+  s.expiry_interval = expiry_interval;
+  return s;
+}
+
 std::error_code commit(DurableStore& store, Batch batch) {
   std::promise<std::error_code> done;
   auto result = done.get_future();
@@ -228,13 +235,13 @@ TEST(LeveldbStore, EveryKindOfRecordIsReadBackAsCommitted) {
     auto opened = open(dir.path());
     ASSERT_TRUE(opened.store) << opened.error;
     Batch b;
-    PutSession s{"alice", 3600};
+    PutSession s = session_record("alice", 3600);
     s.disconnected_at = model::WallTime(std::chrono::seconds(1'700'000'000));
     s.will = message("will/alice", "bye", QoS::kExactlyOnce);
     s.will_delay = 30;
     s.will_expiry_interval = 99;
     b.operations.push_back(s);
-    b.operations.push_back(PutSession{"bob", 0xFFFFFFFF});
+    b.operations.push_back(session_record("bob", 0xFFFFFFFF));
     PutSubscription sub{"alice", "a/+/c", {}, 7};
     sub.options.max_qos = QoS::kExactlyOnce;
     sub.options.retain_as_published = true;
@@ -306,7 +313,7 @@ TEST(LeveldbStore, ManyBatchesInOneGroupAreOneCommit) {
   TempDir dir;
   auto opened = open(dir.path());
   ASSERT_TRUE(opened.store) << opened.error;
-  ASSERT_FALSE(commit(*opened.store, Batch{{PutSession{"s", 60}}}));
+  ASSERT_FALSE(commit(*opened.store, Batch{{session_record("s", 60)}}));
   std::vector<std::future<std::error_code>> results;
   std::vector<std::promise<std::error_code>> promises(200);
   for (int i = 0; i < 200; ++i) {
@@ -365,11 +372,11 @@ TEST(LeveldbStore, AFailedSyncLatchesTheStoreAndLosesNothingAcknowledged) {
   {
     auto opened = open(dir.path(), &env);
     ASSERT_TRUE(opened.store) << opened.error;
-    ASSERT_FALSE(commit(*opened.store, Batch{{PutSession{"kept", 60}}}));
+    ASSERT_FALSE(commit(*opened.store, Batch{{session_record("kept", 60)}}));
     env.fail_syncs_after(1);
-    EXPECT_EQ(commit(*opened.store, Batch{{PutSession{"failed", 60}}}), StoreErrc::kIo);
+    EXPECT_EQ(commit(*opened.store, Batch{{session_record("failed", 60)}}), StoreErrc::kIo);
     EXPECT_TRUE(opened.store->failed());
-    EXPECT_EQ(commit(*opened.store, Batch{{PutSession{"after", 60}}}), StoreErrc::kFailed);
+    EXPECT_EQ(commit(*opened.store, Batch{{session_record("after", 60)}}), StoreErrc::kFailed);
     env.power_loss();
   }
   env.restore();
@@ -388,8 +395,8 @@ TEST(LeveldbStore, AFailedAppendLatchesTheStore) {
     auto opened = open(dir.path(), &env);
     ASSERT_TRUE(opened.store) << opened.error;
     env.fail_writes_after(1);
-    EXPECT_EQ(commit(*opened.store, Batch{{PutSession{"failed", 60}}}), StoreErrc::kIo);
-    EXPECT_EQ(commit(*opened.store, Batch{{PutSession{"after", 60}}}), StoreErrc::kFailed);
+    EXPECT_EQ(commit(*opened.store, Batch{{session_record("failed", 60)}}), StoreErrc::kIo);
+    EXPECT_EQ(commit(*opened.store, Batch{{session_record("after", 60)}}), StoreErrc::kFailed);
   }
   auto reopened = open(dir.path(), &env);
   ASSERT_TRUE(reopened.store) << reopened.error;
@@ -426,7 +433,7 @@ TEST(LeveldbStore, ADamagedRecordStopsTheOpenAndNamesTheRepair) {
     auto opened = open(dir.path());
     ASSERT_TRUE(opened.store);
     Batch b;
-    b.operations.push_back(PutSession{"s", 60});
+    b.operations.push_back(session_record("s", 60));
     b.operations.push_back(PutMessage{1, message("t", "one")});
     b.operations.push_back(PutDelivery{"s", 1, 1, QoS::kAtLeastOnce, false, {}});
     b.operations.push_back(PutMessage{2, message("t", "two")});
@@ -462,7 +469,7 @@ TEST(LeveldbStore, AMissingMessageIsDamageThatARepairDropsFromTheQueue) {
     auto opened = open(dir.path());
     ASSERT_TRUE(opened.store);
     ASSERT_FALSE(
-        commit(*opened.store, Batch{{PutSession{"s", 60}, PutMessage{1, message("t", "a")},
+        commit(*opened.store, Batch{{session_record("s", 60), PutMessage{1, message("t", "a")},
                                      PutDelivery{"s", 1, 1, QoS::kAtLeastOnce, false, {}}}}));
     ASSERT_FALSE(
         commit(*opened.store, Batch{{PutMessage{2, message("t", "b")},

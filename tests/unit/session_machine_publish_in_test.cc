@@ -245,6 +245,26 @@ TEST(SessionMachinePublishIn, CommitFailureV5RefusesQoS1WithUnspecifiedError) {
   EXPECT_TRUE(h.machine->connected());
 }
 
+TEST(SessionMachinePublishIn, LowDiskSpaceRefusesV5PublishesWithQuotaExceeded) {
+  // The store refused (FreeSpaceGuard): 0x97, and the client may try again.
+  SessionHarness h;
+  h.connect_v5();
+  h.commit_failed(h.publish("a", QoS::kAtLeastOnce, 4), ReasonCode::kQuotaExceeded);
+  EXPECT_EQ(h.sent_one<mqtt::Puback>().reason_code, ReasonCode::kQuotaExceeded);
+  h.commit_failed(h.publish("a", QoS::kExactlyOnce, 5), ReasonCode::kQuotaExceeded);
+  EXPECT_EQ(h.sent_one<mqtt::Pubrec>().reason_code, ReasonCode::kQuotaExceeded);
+  EXPECT_TRUE(h.machine->connected());
+}
+
+TEST(SessionMachinePublishIn, LowDiskSpaceClosesA311ConnectionWithoutPuback) {
+  // 3.1.1 has no refusal: no PUBACK, so the client re-sends after reconnecting.
+  SessionHarness h;
+  h.connect_v311();
+  h.commit_failed(h.publish("a", QoS::kAtLeastOnce, 4), ReasonCode::kQuotaExceeded);
+  EXPECT_TRUE(h.sent<mqtt::Puback>().empty()) << h.describe();
+  EXPECT_EQ(h.only<session::CloseConnection>().size(), 1u) << h.describe();
+}
+
 TEST(SessionMachinePublishIn, CommitFailureV5RefusesQoS2AndForgetsTheIdentifier) {
   SessionHarness h;
   h.connect_v5();
