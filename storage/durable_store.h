@@ -33,6 +33,11 @@ class DurableStore {
   // StoreErrc::kNoSpace before the disk fills, until space returns.
   virtual bool space_low() const noexcept { return false; }
 
+  // True while so many batches wait for a commit that the network threads
+  // should stop reading from their clients (TCP backpressure, DESIGN.md §4):
+  // submit() itself never blocks (D5).
+  virtual bool congested() const noexcept { return false; }
+
   // Completes everything submitted so far, then stops taking batches: later
   // submits fail with store_errc::closed. Part of the ordered shutdown.
   virtual void close() = 0;

@@ -15,6 +15,7 @@ void GroupCommitter::submit(Batch batch, Completion done) {
     std::lock_guard lock(mutex_);
     if (!closing_) {
       queue_.push_back(Pending{std::move(batch), std::move(done)});
+      queued_.store(queue_.size(), std::memory_order_relaxed);
       // One wake-up per group at most: the thread is either syncing (it
       // takes this batch with the next group) or waiting for the first one.
       if (queue_.size() == 1) wake_.notify_one();
@@ -33,11 +34,6 @@ void GroupCommitter::close() {
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
-std::size_t GroupCommitter::queued() const {
-  std::lock_guard lock(mutex_);
-  return queue_.size();
-}
-
 void GroupCommitter::run() {
   std::vector<Pending> group;
   for (;;) {
@@ -51,6 +47,7 @@ void GroupCommitter::run() {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      queued_.store(queue_.size(), std::memory_order_relaxed);
     }
     commit_group(group);
   }

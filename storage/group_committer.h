@@ -72,8 +72,10 @@ class GroupCommitter final : public DurableStore {
   bool failed() const noexcept override { return failed_.load(std::memory_order_acquire); }
   void close() override;
 
-  std::size_t queued() const;
-  bool congested() const { return queued() >= limits_.congestion_threshold; }
+  // Batches waiting for a commit. Lock-free: every network thread asks
+  // before each read.
+  std::size_t queued() const noexcept { return queued_.load(std::memory_order_relaxed); }
+  bool congested() const noexcept { return queued() >= limits_.congestion_threshold; }
   const Stats& stats() const noexcept { return stats_; }
 
  private:
@@ -92,8 +94,9 @@ class GroupCommitter final : public DurableStore {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Pending> queue_;  // guarded by mutex_
-  bool closing_ = false;       // guarded by mutex_
+  std::deque<Pending> queue_;           // guarded by mutex_
+  std::atomic<std::size_t> queued_{0};  // queue_.size(), readable without the lock
+  bool closing_ = false;                // guarded by mutex_
 
   std::thread thread_;  // last: starts after everything it uses exists
 };

@@ -43,6 +43,7 @@ class InMemoryStore final : public DurableStore, private CommitSink {
 
   void submit(Batch batch, Completion done) override;
   bool failed() const noexcept override;
+  bool congested() const noexcept override { return committer_.congested(); }
   void close() override;
 
   Contents snapshot() const;

@@ -50,6 +50,47 @@ std::error_code LeveldbStore::commit(std::span<Batch> group) {
   std::map<std::string, std::vector<record::ChunkEntry>> added;  // client -> new entries
   std::set<std::string> cursors;                                 // clients whose cursor changed
   std::vector<std::uint64_t> dead_segments;
+  // Progress on a delivery this same group adds: applied once it is indexed.
+  // The broker never sends one (a delivery is visible only after its
+  // commit), but a store must not lose it if it does.
+  std::vector<Operation*> deferred;
+
+  auto added_here = [&](const std::string& client, std::uint64_t sequence) {
+    auto a = added.find(client);
+    return a != added.end() &&
+           std::any_of(a->second.begin(), a->second.end(),
+                       [sequence](const record::ChunkEntry& e) { return e.sequence == sequence; });
+  };
+  // An acknowledgement, a sent packet identifier or a PUBREL stage of an
+  // indexed delivery. False when the index does not know the delivery.
+  auto apply_progress = [&](Operation& op) {
+    return std::visit(
+        [&](auto& o) {
+          using O = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<O, RecordSent> || std::is_same_v<O, MarkDeliveryReleased>) {
+            constexpr bool released = std::is_same_v<O, MarkDeliveryReleased>;
+            auto q = queues_.find(o.client_id);
+            if (q == queues_.end() || !q->second.sent(o.sequence, o.packet_id, released)) {
+              return false;
+            }
+            cursors.insert(o.client_id);
+            return true;
+          } else if constexpr (std::is_same_v<O, RemoveDelivery>) {
+            auto q = queues_.find(o.client_id);
+            if (q == queues_.end()) return false;
+            const QueueIndex::AckResult r = q->second.ack(o.sequence);
+            if (!r.known) return false;
+            if (unref(r.segment)) dead_segments.push_back(r.segment);
+            if (r.dead_chunk) wb.Delete(record::chunk_key(o.client_id, *r.dead_chunk));
+            cursors.insert(o.client_id);
+            if (q->second.empty()) queues_.erase(q);
+            return true;
+          } else {
+            return false;
+          }
+        },
+        op);
+  };
 
   for (Batch& batch : group) {
     for (Operation& op : batch.operations) {
@@ -74,21 +115,11 @@ std::error_code LeveldbStore::commit(std::span<Batch> group) {
               added[o.client_id].push_back(std::move(e));
               ++segment_refs_[segment];
             } else if constexpr (std::is_same_v<O, RecordSent> ||
-                                 std::is_same_v<O, MarkDeliveryReleased>) {
-              constexpr bool released = std::is_same_v<O, MarkDeliveryReleased>;
-              auto q = queues_.find(o.client_id);
-              if (q != queues_.end() && q->second.sent(o.sequence, o.packet_id, released)) {
-                cursors.insert(o.client_id);
+                                 std::is_same_v<O, MarkDeliveryReleased> ||
+                                 std::is_same_v<O, RemoveDelivery>) {
+              if (!apply_progress(op) && added_here(o.client_id, o.sequence)) {
+                deferred.push_back(&op);
               }
-            } else if constexpr (std::is_same_v<O, RemoveDelivery>) {
-              auto q = queues_.find(o.client_id);
-              if (q == queues_.end()) return;
-              const QueueIndex::AckResult r = q->second.ack(o.sequence);
-              if (!r.known) return;
-              if (unref(r.segment)) dead_segments.push_back(r.segment);
-              if (r.dead_chunk) wb.Delete(record::chunk_key(o.client_id, *r.dead_chunk));
-              cursors.insert(o.client_id);
-              if (q->second.empty()) queues_.erase(q);
             } else if constexpr (std::is_same_v<O, PutSession>) {
               wb.Put(record::session_key(o.client_id), record::encode_session(o));
               keys_[o.client_id].session = true;
@@ -107,6 +138,17 @@ std::error_code LeveldbStore::commit(std::span<Batch> group) {
                 for (std::size_t i = 0; i < a->second.size(); ++i) unref(segment);
                 added.erase(a);
               }
+              std::erase_if(deferred, [&client](Operation* d) {
+                return std::visit(
+                    [&client](const auto& x) {
+                      if constexpr (requires { x.client_id; }) {
+                        return x.client_id == client;
+                      } else {
+                        return false;
+                      }
+                    },
+                    *d);
+              });
               wb.Delete(record::cursor_key(client));
               cursors.erase(client);
               if (auto k = keys_.find(client); k != keys_.end()) {
@@ -154,6 +196,7 @@ std::error_code LeveldbStore::commit(std::span<Batch> group) {
     wb.Put(record::chunk_key(client, first), record::encode_chunk(entries));
     queues_[client].add_chunk(first, entries);
   }
+  for (Operation* op : deferred) apply_progress(*op);
   if (segment_refs_.contains(segment)) {
     wb.Put(record::segment_key(segment), record::encode_segment(segment_messages));
   }

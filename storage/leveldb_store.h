@@ -86,6 +86,7 @@ class LeveldbStore final : public DurableStore, private CommitSink {
   void submit(Batch batch, Completion done) override;
   bool failed() const noexcept override { return committer_.failed(); }
   bool space_low() const noexcept override { return space_.low(); }
+  bool congested() const noexcept override { return committer_.congested(); }
   void close() override;
 
   // Reads the free space again (at most every 100 ms). The committer does it

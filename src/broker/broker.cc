@@ -350,12 +350,22 @@ void Broker::release_incoming(const std::shared_ptr<Session>& session,
 void Broker::delivery_done(const std::shared_ptr<Session>& session,
                            const session::DeliveryDone& request) {
   if (request.sequence == 0) return;
+  deliveries_done(session, std::span<const std::uint64_t>(&request.sequence, 1));
+}
+
+void Broker::deliveries_done(const std::shared_ptr<Session>& session,
+                             std::span<const std::uint64_t> sequences) {
   storage::Batch batch;
+  batch.operations.reserve(sequences.size());
   {
     std::lock_guard lock(session->mutex);
-    batch.operations.push_back(storage::RemoveDelivery{session->state.client_id, request.sequence});
+    for (std::uint64_t sequence : sequences) {
+      if (sequence != 0) {
+        batch.operations.push_back(storage::RemoveDelivery{session->state.client_id, sequence});
+      }
+    }
   }
-  submit(std::move(batch), [](std::error_code) {});
+  if (!batch.empty()) submit(std::move(batch), [](std::error_code) {});
 }
 
 void Broker::record_sent(const std::shared_ptr<Session>& session,

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <system_error>
 #include <unordered_map>
@@ -84,6 +85,9 @@ class Broker {
   void release_incoming(const std::shared_ptr<Session>& session,
                         const session::ReleaseIncoming& request, Done done);
   void delivery_done(const std::shared_ptr<Session>& session, const session::DeliveryDone& request);
+  // The same for many acknowledgements, in one batch.
+  void deliveries_done(const std::shared_ptr<Session>& session,
+                       std::span<const std::uint64_t> sequences);
   void record_sent(const std::shared_ptr<Session>& session, const session::RecordSent& request,
                    Done done);
   void record_pubrel(const std::shared_ptr<Session>& session, const session::RecordPubrel& request,
@@ -112,6 +116,9 @@ class Broker {
   void tick(model::WallTime now);
   // Kicks every attached connection with `reason` (0x8B at shutdown).
   void kick_all(mqtt::ReasonCode reason);
+
+  // The store has more waiting than it should: stop reading from clients.
+  bool store_congested() const noexcept { return store_.congested(); }
 
   std::size_t session_count() const;
   const Router& router() const noexcept { return router_; }

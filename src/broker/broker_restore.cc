@@ -10,6 +10,9 @@ namespace cairn::broker {
 
 void Broker::restore(storage::StoredState stored, model::WallTime now) {
   constexpr std::uint32_t kNeverExpires = 0xFFFFFFFF;
+  // Sessions whose connection was alive at the crash: their disconnect time
+  // is the restart, stored so that a second crash does not restart the count.
+  storage::Batch disconnected;
   for (auto& [client, record] : stored.sessions) {
     auto session = std::make_shared<Session>(next_session_id_++, client);
     session::SessionState& state = session->state;
@@ -68,10 +71,13 @@ void Broker::restore(storage::StoredState stored, model::WallTime now) {
       for (std::uint16_t id : ids->second) state.incoming_qos2.emplace(id, true);
     }
 
+    if (!record.disconnected_at) disconnected.operations.push_back(session_record(*session));
+
     std::lock_guard lock(registry_mutex_);
     by_client_id_[client] = session;
     by_id_[session->id()] = std::move(session);
   }
+  if (!disconnected.empty()) submit(std::move(disconnected), [](std::error_code) {});
   for (auto& [topic, message] : stored.retained) router_.set_retained(std::move(message));
 }
 

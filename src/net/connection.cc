@@ -22,6 +22,7 @@ using session::SessionMachine;
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr int kChunksPerTurn = 4;
+constexpr std::chrono::milliseconds kPauseRetry{2};
 // Past this, an emptied output buffer is released: one burst must not pin
 // memory for the connection's life (idle connections should cost little).
 constexpr std::size_t kRetainedOutputCapacity = 64 * 1024;
@@ -80,6 +81,7 @@ void Connection::on_readable(const boost::system::error_code& ec) {
   reading_ = false;
   if (closed_) return;
   if (ec) return close_now();
+  if (broker_.store_congested()) return pause_reading();
   // One buffer per network thread: a connection's handlers all run on its
   // thread and the bytes are consumed before the handler returns.
   thread_local std::vector<std::uint8_t> buffer(kReadChunk);
@@ -103,9 +105,29 @@ void Connection::on_readable(const boost::system::error_code& ec) {
              [self = shared_from_this()] { self->on_readable(boost::system::error_code{}); });
 }
 
+// The store's commit queue is over its bound: what this client sends stays
+// in the socket buffers, and TCP flow control slows the client down, until
+// the committer catches up (DESIGN.md §4). Checked again every few
+// milliseconds; the timer exists only while some connection is paused.
+void Connection::pause_reading() {
+  reading_ = true;
+  // Not reading is the broker's choice, not the client's silence.
+  last_read_ = std::chrono::steady_clock::now();
+  if (!pause_timer_) pause_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  pause_timer_->expires_after(kPauseRetry);
+  pause_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted) {
+      self->reading_ = false;
+      return;
+    }
+    self->on_readable(boost::system::error_code{});
+  });
+}
+
 void Connection::decode(std::span<const std::uint8_t> input) {
   // One clock read for the packets of one read: they arrived together.
   const model::WallTime now = wall_now();
+  decoding_ = true;
   for (;;) {
     mqtt::DecodeResult result = decoder_.next_from(input);
     if (std::holds_alternative<mqtt::NeedMore>(result)) break;
@@ -121,6 +143,17 @@ void Connection::decode(std::span<const std::uint8_t> input) {
     });
     if (closed_ || close_after_write_) break;
   }
+  decoding_ = false;
+  flush_delivered();
+}
+
+// The acknowledgements of one read go to the store as one batch: a read
+// carries dozens of PUBACKs under load, and a batch each would cost the
+// committer a batch each (D3 only needs them removed, nothing waits on it).
+void Connection::flush_delivered() {
+  if (delivered_.empty() || !session_) return;
+  broker_.deliveries_done(session_, delivered_);
+  delivered_.clear();
 }
 
 // --- driving the machine -------------------------------------------------------
@@ -191,6 +224,7 @@ void Connection::execute(Actions& actions) {
     completed_now_.erase(completed_now_.begin());
     drive([&](SessionMachine& m, Actions& next) { m.on_committed(token, wall_now(), next); });
   }
+  if (!decoding_) flush_delivered();
   if (!output_.empty()) do_write();
   if (close_after_write_ && output_.empty() && !write_in_progress_) close_now();
 }
@@ -327,7 +361,7 @@ void Connection::execute_one(session::Action& action) {
         } else if constexpr (std::is_same_v<A, session::SendRetained>) {
           broker_.send_retained(session_, a, wall_now());
         } else if constexpr (std::is_same_v<A, session::DeliveryDone>) {
-          broker_.delivery_done(session_, a);
+          if (a.sequence != 0) delivered_.push_back(a.sequence);
         } else if constexpr (std::is_same_v<A, session::SetKeepAlive>) {
           connack_sent_ = true;  // the CONNECT timeout is over
           keep_alive_seconds_ = a.seconds;
@@ -432,7 +466,9 @@ void Connection::close_now() {
     machine_.on_connection_closed(actions);
   }
   for (session::Action& action : actions) execute_one(action);
+  flush_delivered();
   session_.reset();
+  if (pause_timer_) pause_timer_->cancel();
   boost::system::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "broker/broker.h"
 #include "mqtt/frame_decoder.h"
@@ -99,6 +100,8 @@ class Connection final : public broker::SessionOwner,
   bool owns_session() const;
   bool running_on_own_thread();
   void log_refusals(const mqtt::Packet& packet) const;  // REQUIRES: session_->mutex held
+  void pause_reading();
+  void flush_delivered();
 
   boost::asio::ip::tcp::socket socket_;
   broker::Broker& broker_;
@@ -113,6 +116,8 @@ class Connection final : public broker::SessionOwner,
   std::vector<std::uint8_t> writing_;  // handed to async_write
   bool write_in_progress_ = false;
   bool reading_ = false;
+  // Armed only while reading is paused for a congested store.
+  std::unique_ptr<boost::asio::steady_timer> pause_timer_;
   bool close_after_write_ = false;
   bool closed_ = false;
   std::atomic<bool> pump_posted_{false};
@@ -120,6 +125,10 @@ class Connection final : public broker::SessionOwner,
   // before returning goes to completed_now_ instead of being posted.
   bool in_broker_call_ = false;
   std::vector<session::Token> completed_now_;
+  // Sequences of deliveries the client acknowledged, not yet sent to the
+  // store: flushed after each read, or after each drive outside one.
+  std::vector<std::uint64_t> delivered_;
+  bool decoding_ = false;
 
   bool connack_sent_ = false;  // the CONNECT timeout applies until then
   std::uint16_t keep_alive_seconds_ = 0;

@@ -309,6 +309,36 @@ TEST(LeveldbStore, ReadsBackWhatTheInMemoryStoreHoldsAcrossReopens) {
   }
 }
 
+// The broker never acknowledges a delivery in the group that adds it (D2),
+// but a store must not lose progress that comes that early.
+TEST(LeveldbStore, ProgressOnADeliveryOfTheSameGroupIsKept) {
+  TempDir dir;
+  InMemoryStore memory;
+  {
+    auto opened = open(dir.path());
+    ASSERT_TRUE(opened.store) << opened.error;
+    Batch b;
+    b.operations.push_back(session_record("s", 60));
+    b.operations.push_back(PutMessage{1, message("t", "one")});
+    b.operations.push_back(PutDelivery{"s", 1, 1, QoS::kExactlyOnce, false, {}});
+    b.operations.push_back(PutMessage{2, message("t", "two")});
+    b.operations.push_back(PutDelivery{"s", 2, 2, QoS::kExactlyOnce, false, {}});
+    b.operations.push_back(PutMessage{3, message("t", "three")});
+    b.operations.push_back(PutDelivery{"s", 3, 3, QoS::kAtLeastOnce, false, {}});
+    b.operations.push_back(RecordSent{"s", 1, 11});
+    b.operations.push_back(MarkDeliveryReleased{"s", 2, 12});
+    b.operations.push_back(RemoveDelivery{"s", 3});
+    apply_both(memory, *opened.store, b);
+  }
+  auto reopened = open(dir.path());
+  ASSERT_TRUE(reopened.store) << reopened.error;
+  EXPECT_EQ(reopened.state, memory.stored_state());
+  ASSERT_EQ(reopened.state.queues.at("s").size(), 2u);
+  EXPECT_EQ(reopened.state.queues.at("s")[0].packet_id, 11);
+  EXPECT_TRUE(reopened.state.queues.at("s")[1].released);
+  EXPECT_EQ(reopened.report.orphans, 0u);
+}
+
 TEST(LeveldbStore, ManyBatchesInOneGroupAreOneCommit) {
   TempDir dir;
   auto opened = open(dir.path());

@@ -1,0 +1,528 @@
+// Broker::restore: what the store held at start-up comes back, as a client
+// sees it (DESIGN.md D3, D4, D6): sessions found offline with their
+// subscriptions, queues delivered in order and numbered on from there, QoS 2
+// flows resumed with their packet identifiers, incoming QoS 2 identifiers
+// still deduplicating, retained messages, and session expiry and will delays
+// counting the downtime. Clients are SessionMachines driven against the
+// broker by test::BrokerClient; a ManualStore records what is committed.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "broker/broker.h"
+#include "support/broker_client.h"
+#include "support/session_harness.h"
+
+namespace cairn::broker {
+namespace {
+
+using model::QoS;
+using std::chrono::seconds;
+using test::BrokerClient;
+
+const model::WallTime kNow{test::SessionHarness::kStart};
+
+model::MessagePtr message(std::string topic, std::string payload, QoS qos, bool retain = false) {
+  auto m = std::make_shared<model::Message>();
+  m->topic = std::move(topic);
+  m->payload = std::move(payload);
+  m->qos = qos;
+  m->retain = retain;
+  return m;
+}
+
+storage::PutSession stored_session(std::string client, std::uint32_t expiry,
+                                   std::optional<model::WallTime> disconnected_at) {
+  storage::PutSession s;
+  s.client_id = std::move(client);
+  s.expiry_interval = expiry;
+  s.disconnected_at = disconnected_at;
+  return s;
+}
+
+storage::StoredDelivery stored_delivery(std::uint64_t sequence, std::string payload, QoS qos,
+                                        std::uint16_t packet_id = 0, bool released = false) {
+  storage::StoredDelivery d;
+  d.sequence = sequence;
+  d.message = message("t", std::move(payload), qos);
+  d.qos = qos;
+  d.packet_id = packet_id;
+  d.released = released;
+  return d;
+}
+
+void add_subscription(storage::StoredState& state, const std::string& client, std::string filter,
+                      QoS qos) {
+  storage::PutSubscription s;
+  s.client_id = client;
+  s.filter = filter;
+  s.options.max_qos = qos;
+  state.subscriptions[client][std::move(filter)] = std::move(s);
+}
+
+mqtt::Will will(std::string topic, std::string payload, std::uint32_t delay) {
+  mqtt::Will w = test::make_will(std::move(topic), std::move(payload), QoS::kAtLeastOnce);
+  w.properties.will_delay_interval = delay;
+  w.properties.message_expiry_interval = 100;  // counted from when it is published
+  return w;
+}
+
+class BrokerRestoreTest : public ::testing::Test, public test::BrokerWorld {
+ protected:
+  BrokerRestoreTest() : BrokerWorld(kNow) {}
+};
+
+// --- 1. sessions and subscriptions ------------------------------------------------
+
+TEST_F(BrokerRestoreTest, RestoredSessionIsOfflineAndItsSubscriptionsRouteWithoutResubscribing) {
+  storage::StoredState state;
+  state.sessions["s"] = stored_session("s", 3600, kNow - seconds(10));
+  add_subscription(state, "s", "a/#", QoS::kAtLeastOnce);
+  restore(std::move(state));
+  EXPECT_EQ(broker->session_count(), 1u);
+
+  BrokerClient& pub = connect("pub", 0, true);
+  publish(pub, "a/zero", QoS::kAtMostOnce, "qos0");  // offline: QoS 0 is not kept for it
+  publish(pub, "a/one", QoS::kAtLeastOnce, "qos1");
+  EXPECT_EQ(committed<storage::PutDelivery>("s").size(), 1u);  // D1: stored for it
+
+  BrokerClient& s = connect("s", 3600, /*clean_start=*/false);
+  EXPECT_TRUE(connack(s).session_present);
+  EXPECT_EQ(payloads(s), std::vector<std::string>{"qos1"}) << s.describe();
+  s.forget();
+  publish(pub, "a/two", QoS::kAtLeastOnce, "online");
+  EXPECT_EQ(payloads(s), std::vector<std::string>{"online"}) << s.describe();
+}
+
+TEST_F(BrokerRestoreTest, CleanStartDiscardsARestoredSession) {
+  storage::StoredState state;
+  state.sessions["s"] = stored_session("s", 3600, kNow - seconds(10));
+  add_subscription(state, "s", "a/#", QoS::kAtLeastOnce);
+  state.queues["s"].push_back(stored_delivery(1, "old", QoS::kAtLeastOnce));
+  restore(std::move(state));
+
+  BrokerClient& s = connect("s", 3600, /*clean_start=*/true);
+  EXPECT_FALSE(connack(s).session_present);
+  EXPECT_EQ(committed<storage::RemoveSession>("s").size(), 1u);
+  EXPECT_EQ(broker->router().subscription_count(), 0u);
+  BrokerClient& pub = connect("pub", 0, true);
+  publish(pub, "a/b", QoS::kAtLeastOnce, "new");
+  EXPECT_TRUE(payloads(s).empty()) << s.describe();
+}
+
+// --- 2. queued deliveries -----------------------------------------------------------
+
+TEST_F(BrokerRestoreTest, RestoredQueueIsDeliveredInOrderAndNewDeliveriesAreNumberedAfterIt) {
+  storage::StoredState state;
+  state.sessions["s"] = stored_session("s", 3600, kNow - seconds(10));
+  add_subscription(state, "s", "t", QoS::kExactlyOnce);
+  auto& queue = state.queues["s"];
+  queue.push_back(stored_delivery(5, "m5", QoS::kAtLeastOnce));
+  queue.push_back(stored_delivery(6, "expired", QoS::kAtLeastOnce));
+  auto expired = std::make_shared<model::Message>(*queue.back().message);
+  expired->expires_at = kNow - seconds(1);  // ran out during the downtime [MQTT-3.3.2-5]
+  queue.back().message = expired;
+  queue.push_back(stored_delivery(7, "m7", QoS::kExactlyOnce));
+  queue.push_back(stored_delivery(9, "m9", QoS::kAtLeastOnce));
+  restore(std::move(state));
+
+  BrokerClient& s = connect("s", 3600, false);
+  const auto sent = s.received<mqtt::Publish>();
+  ASSERT_EQ(sent.size(), 3u) << s.describe();
+  EXPECT_EQ(payloads(s), (std::vector<std::string>{"m5", "m7", "m9"}));
+  for (const mqtt::Publish& p : sent) EXPECT_FALSE(p.dup);
+  EXPECT_EQ(sent[1].qos, QoS::kExactlyOnce);
+  // D3: the QoS 2 one went out only with its packet identifier recorded.
+  const auto recorded = committed<storage::RecordSent>("s");
+  ASSERT_EQ(recorded.size(), 1u);
+  EXPECT_EQ(recorded[0].sequence, 7u);
+  EXPECT_EQ(recorded[0].packet_id, sent[1].packet_id);
+
+  s.send(test::make_response<mqtt::Puback>(sent[0].packet_id));
+  settle();
+  EXPECT_EQ(sequences<storage::RemoveDelivery>("s"), (std::vector<std::uint64_t>{6, 5}));
+
+  s.forget();
+  BrokerClient& pub = connect("pub", 0, true);
+  publish(pub, "t", QoS::kAtLeastOnce, "new");
+  // Numbered above every restored one, so none is overwritten.
+  EXPECT_EQ(sequences<storage::PutDelivery>("s"), std::vector<std::uint64_t>{10});
+  EXPECT_EQ(payloads(s), std::vector<std::string>{"new"}) << s.describe();
+}
+
+// --- 3. outgoing QoS 2 in flight -------------------------------------------------------
+
+TEST_F(BrokerRestoreTest, RestoredQos2PublishIsResentWithDupAndItsPacketId) {
+  storage::StoredState state;
+  state.sessions["s"] = stored_session("s", 3600, kNow - seconds(10));
+  state.queues["s"].push_back(stored_delivery(3, "q2", QoS::kExactlyOnce, 42));
+  state.queues["s"].push_back(stored_delivery(4, "after", QoS::kAtLeastOnce));
+  restore(std::move(state));
+
+  BrokerClient& s = connect("s", 3600, false);
+  const auto sent = s.received<mqtt::Publish>();
+  ASSERT_EQ(sent.size(), 2u) << s.describe();
+  EXPECT_EQ(sent[0].payload, "q2");
+  EXPECT_TRUE(sent[0].dup);
+  EXPECT_EQ(sent[0].qos, QoS::kExactlyOnce);
+  EXPECT_EQ(sent[0].packet_id, 42);  // a new one would make it a new message to the client
+  EXPECT_EQ(sent[1].payload, "after");
+  EXPECT_FALSE(sent[1].dup);
+  EXPECT_NE(sent[1].packet_id, 42);                          // 42 is still in use
+  EXPECT_TRUE(committed<storage::RecordSent>("s").empty());  // already recorded
+
+  s.forget();
+  s.send(test::make_response<mqtt::Pubrec>(42));
+  settle();
+  const auto released = committed<storage::MarkDeliveryReleased>("s");
+  ASSERT_EQ(released.size(), 1u);
+  EXPECT_EQ(released[0].sequence, 3u);
+  EXPECT_EQ(released[0].packet_id, 42);
+  ASSERT_EQ(s.received<mqtt::Pubrel>().size(), 1u) << s.describe();
+  EXPECT_EQ(s.received<mqtt::Pubrel>()[0].packet_id, 42);
+  s.send(test::make_response<mqtt::Pubcomp>(42));
+  settle();
+  EXPECT_EQ(sequences<storage::RemoveDelivery>("s"), std::vector<std::uint64_t>{3});
+}
+
+TEST_F(BrokerRestoreTest, RestoredReleasedQos2DeliveryResendsPubrelNotPublish) {
+  storage::StoredState state;
+  state.sessions["s"] = stored_session("s", 3600, kNow - seconds(10));
+  state.queues["s"].push_back(stored_delivery(3, "q2", QoS::kExactlyOnce, 42, /*released=*/true));
+  restore(std::move(state));
+
+  BrokerClient& s = connect("s", 3600, false);
+  EXPECT_TRUE(s.received<mqtt::Publish>().empty()) << s.describe();
+  const auto pubrels = s.received<mqtt::Pubrel>();
+  ASSERT_EQ(pubrels.size(), 1u) << s.describe();
+  EXPECT_EQ(pubrels[0].packet_id, 42);
+  s.send(test::make_response<mqtt::Pubcomp>(42));
+  settle();
+  EXPECT_EQ(sequences<storage::RemoveDelivery>("s"), std::vector<std::uint64_t>{3});
+}
+
+// --- 4. incoming QoS 2 identifiers (D4) ---------------------------------------------------
+
+TEST_F(BrokerRestoreTest, RestoredIncomingQos2IdIsNotRoutedAgainAndPubrelReleasesIt) {
+  storage::StoredState state;
+  state.sessions["s"] = stored_session("s", 3600, kNow - seconds(10));
+  state.incoming_qos2["s"] = {17};
+  restore(std::move(state));
+  BrokerClient& sub = watch("t");
+  BrokerClient& s = connect("s", 3600, false);
+  s.forget();
+
+  // The client never saw the PUBREC of the crash and re-sends its PUBLISH.
+  mqtt::Publish again = test::make_publish("t", QoS::kExactlyOnce, 17, "once");
+  again.dup = true;
+  s.send(again);
+  settle();
+  EXPECT_TRUE(s.actions<session::RoutePublish>().empty()) << s.describe();
+  ASSERT_EQ(s.received<mqtt::Pubrec>().size(), 1u) << s.describe();
+  EXPECT_EQ(s.received<mqtt::Pubrec>()[0].packet_id, 17);
+  EXPECT_TRUE(payloads(sub).empty()) << sub.describe();
+
+  s.forget();
+  s.send(test::make_response<mqtt::Pubrel>(17));
+  settle();
+  EXPECT_EQ(committed<storage::RemoveIncomingQos2>("s").size(), 1u);
+  const auto pubcomps = s.received<mqtt::Pubcomp>();
+  ASSERT_EQ(pubcomps.size(), 1u) << s.describe();
+  EXPECT_EQ(pubcomps[0].packet_id, 17);
+  EXPECT_EQ(pubcomps[0].reason_code, mqtt::ReasonCode::kSuccess);
+
+  // Released: the identifier now names a new message.
+  s.send(test::make_publish("t", QoS::kExactlyOnce, 17, "new"));
+  settle();
+  EXPECT_EQ(payloads(sub), std::vector<std::string>{"new"}) << sub.describe();
+}
+
+// --- 5. retained messages ---------------------------------------------------------------
+
+TEST_F(BrokerRestoreTest, RestoredRetainedMessagesGoToNewSubscriptions) {
+  storage::StoredState state;
+  state.retained["r/1"] = message("r/1", "kept", QoS::kAtLeastOnce, /*retain=*/true);
+  auto expired =
+      std::make_shared<model::Message>(*message("r/2", "stale", QoS::kAtLeastOnce, true));
+  expired->expires_at = kNow - seconds(1);  // its expiry ran out during the downtime
+  state.retained["r/2"] = expired;
+  restore(std::move(state));
+
+  BrokerClient& c = connect("c", 0, true);
+  subscribe(c, "r/#", QoS::kAtLeastOnce);
+  const auto sent = c.received<mqtt::Publish>();
+  ASSERT_EQ(sent.size(), 1u) << c.describe();
+  EXPECT_EQ(sent[0].topic, "r/1");
+  EXPECT_EQ(sent[0].payload, "kept");
+  EXPECT_TRUE(sent[0].retain);  // [MQTT-3.3.1-9]
+}
+
+// --- 6. session expiry across the downtime ---------------------------------------------------
+
+TEST_F(BrokerRestoreTest, SessionWhoseExpiryRanOutDuringTheDowntimeEndsAtTheFirstTick) {
+  storage::StoredState state;
+  state.sessions["s"] = stored_session("s", 60, kNow - seconds(100));
+  add_subscription(state, "s", "t", QoS::kAtLeastOnce);
+  restore(std::move(state));
+  tick_at(kNow);
+  EXPECT_EQ(committed<storage::RemoveSession>("s").size(), 1u);
+  EXPECT_EQ(broker->session_count(), 0u);
+  EXPECT_EQ(broker->router().subscription_count(), 0u);
+  BrokerClient& s = connect("s", 60, false);
+  EXPECT_FALSE(connack(s).session_present);
+}
+
+TEST_F(BrokerRestoreTest, SessionKeepsItsDisconnectTimeAcrossTheRestart) {
+  storage::StoredState state;
+  state.sessions["s"] = stored_session("s", 60, kNow - seconds(30));
+  restore(std::move(state));
+  tick_at(kNow + seconds(29));
+  EXPECT_EQ(broker->session_count(), 1u);
+  tick_at(kNow + seconds(30));
+  EXPECT_EQ(broker->session_count(), 0u);
+  EXPECT_EQ(committed<storage::RemoveSession>("s").size(), 1u);
+}
+
+TEST_F(BrokerRestoreTest, SessionConnectedAtTheCrashExpiresCountingFromTheRestart) {
+  storage::StoredState state;
+  state.sessions["s"] = stored_session("s", 60, std::nullopt);
+  restore(std::move(state));
+  tick_at(kNow + seconds(59));
+  EXPECT_EQ(broker->session_count(), 1u);
+  EXPECT_TRUE(committed<storage::RemoveSession>("s").empty());
+  tick_at(kNow + seconds(61));
+  EXPECT_EQ(broker->session_count(), 0u);
+  EXPECT_EQ(committed<storage::RemoveSession>("s").size(), 1u);
+  BrokerClient& s = connect("s", 60, false);
+  EXPECT_FALSE(connack(s).session_present);
+}
+
+// --- 7. stored wills ----------------------------------------------------------------------
+
+class BrokerRestoreWillTest : public BrokerRestoreTest {
+ protected:
+  // A session "w" whose will goes to "will/w" `delay` seconds after `since`.
+  void restore_with_will(std::uint32_t expiry, std::optional<model::WallTime> since,
+                         std::uint32_t delay) {
+    storage::StoredState state;
+    storage::PutSession s = stored_session("w", expiry, since);
+    s.will = message("will/w", "gone", QoS::kAtLeastOnce);
+    s.will_delay = delay;
+    s.will_expiry_interval = 100;
+    state.sessions["w"] = std::move(s);
+    restore(std::move(state));
+    watcher_ = &watch("will/#");
+  }
+  BrokerClient* watcher_ = nullptr;
+};
+
+TEST_F(BrokerRestoreWillTest, StoredWillIsPublishedItsDelayAfterTheDisconnect) {
+  restore_with_will(3600, kNow - seconds(10), 30);
+  tick_at(kNow + seconds(19));
+  EXPECT_TRUE(payloads(*watcher_).empty()) << watcher_->describe();
+  tick_at(kNow + seconds(20));
+  EXPECT_EQ(payloads(*watcher_), std::vector<std::string>{"gone"}) << watcher_->describe();
+  ASSERT_EQ(watcher_->received<mqtt::Publish>().size(), 1u);
+  EXPECT_EQ(watcher_->received<mqtt::Publish>()[0].properties.message_expiry_interval, 100u);
+  // The record no longer holds it: a restart does not publish it twice.
+  const auto records = committed<storage::PutSession>("w");
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back().will, nullptr);
+  EXPECT_EQ(records.back().disconnected_at, kNow - seconds(10));
+  tick_at(kNow + seconds(100));
+  EXPECT_EQ(payloads(*watcher_).size(), 1u);
+  EXPECT_EQ(broker->session_count(), 2u);  // the session itself lives on
+}
+
+TEST_F(BrokerRestoreWillTest, StoredWillOfAConnectionAliveAtTheCrashCountsFromTheRestart) {
+  restore_with_will(3600, std::nullopt, 30);
+  tick_at(kNow + seconds(29));
+  EXPECT_TRUE(payloads(*watcher_).empty()) << watcher_->describe();
+  tick_at(kNow + seconds(30));
+  EXPECT_EQ(payloads(*watcher_), std::vector<std::string>{"gone"}) << watcher_->describe();
+}
+
+TEST_F(BrokerRestoreWillTest, AttachingBeforeTheDelayCancelsTheRestoredWill) {
+  restore_with_will(3600, kNow - seconds(10), 30);
+  now = kNow + seconds(5);
+  BrokerClient& w = connect("w", 3600, false);  // [MQTT-3.1.3-9]
+  EXPECT_TRUE(connack(w).session_present);
+  tick_at(kNow + seconds(100));
+  EXPECT_TRUE(payloads(*watcher_).empty()) << watcher_->describe();
+  // The connection stored its own record, without the old will.
+  const auto records = committed<storage::PutSession>("w");
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back().will, nullptr);
+  EXPECT_EQ(records.back().disconnected_at, std::nullopt);
+}
+
+TEST_F(BrokerRestoreWillTest, CleanStartEndsTheRestoredSessionAndItsWillGoesAtOnce) {
+  restore_with_will(3600, kNow - seconds(10), 30);
+  BrokerClient& w = connect("w", 3600, /*clean_start=*/true);
+  EXPECT_FALSE(connack(w).session_present);
+  EXPECT_EQ(payloads(*watcher_), std::vector<std::string>{"gone"}) << watcher_->describe();
+  tick_at(kNow + seconds(100));
+  EXPECT_EQ(payloads(*watcher_).size(), 1u);
+}
+
+TEST_F(BrokerRestoreWillTest, StoredWillGoesWhenTheSessionEndsIfThatIsFirst) {
+  // The delay stored is already at most the expiry; here both run out together.
+  restore_with_will(20, kNow - seconds(5), 20);
+  tick_at(kNow + seconds(14));
+  EXPECT_TRUE(payloads(*watcher_).empty()) << watcher_->describe();
+  tick_at(kNow + seconds(15));
+  EXPECT_EQ(payloads(*watcher_), std::vector<std::string>{"gone"}) << watcher_->describe();
+  EXPECT_EQ(committed<storage::RemoveSession>("w").size(), 1u);
+}
+
+// --- 8. the session record, written for the next restart ---------------------------------------
+
+TEST_F(BrokerRestoreTest, SessionRecordCarriesTheWillAndTheDisconnectTime) {
+  BrokerClient& watcher = watch("will/#");
+  BrokerClient& c = connect("c", 3600, true, will("will/c", "c gone", 30));
+  // StoreSession at connect: the connection's will, no disconnect time yet.
+  auto records = committed<storage::PutSession>("c");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].expiry_interval, 3600u);
+  EXPECT_EQ(records[0].disconnected_at, std::nullopt);
+  ASSERT_NE(records[0].will, nullptr);
+  EXPECT_EQ(records[0].will->topic, "will/c");
+  EXPECT_EQ(records[0].will->payload, "c gone");
+  EXPECT_EQ(records[0].will_delay, 30u);
+
+  now = kNow + seconds(5);
+  c.drop();  // the connection is lost: the will waits for its delay
+  settle();
+  records = committed<storage::PutSession>("c");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].disconnected_at, kNow + seconds(5));
+  ASSERT_NE(records[1].will, nullptr);
+  EXPECT_EQ(records[1].will->payload, "c gone");
+  EXPECT_EQ(records[1].will_delay, 30u);
+
+  tick_at(kNow + seconds(34));
+  EXPECT_TRUE(payloads(watcher).empty()) << watcher.describe();
+  tick_at(kNow + seconds(35));
+  EXPECT_EQ(payloads(watcher), std::vector<std::string>{"c gone"}) << watcher.describe();
+  records = committed<storage::PutSession>("c");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[2].will, nullptr);
+  EXPECT_EQ(records[2].disconnected_at, kNow + seconds(5));
+  EXPECT_EQ(records[2].expiry_interval, 3600u);
+}
+
+TEST_F(BrokerRestoreTest, NormalDisconnectStoresTheDisconnectTimeAndNoWill) {
+  BrokerClient& c = connect("c", 3600, true, will("will/c", "c gone", 30));
+  now = kNow + seconds(5);
+  c.send(test::make_disconnect());  // [MQTT-3.14.4-3]: the will is discarded
+  settle();
+  const auto records = committed<storage::PutSession>("c");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].disconnected_at, kNow + seconds(5));
+  EXPECT_EQ(records[1].will, nullptr);
+}
+
+// --- restarts end to end: committed batches read back, then restored ----------------------------
+
+class BrokerRestoreRestartTest : public BrokerRestoreTest {
+ protected:
+  // A persistent client with a delayed will loses its connection; the broker
+  // crashes before the delay and again after the will went out.
+  void will_across_restarts(bool through_leveldb) {
+    BrokerClient& c = connect("c", 3600, true, will("will/c", "c gone", 30));
+    subscribe(c, "x", QoS::kAtLeastOnce);
+    c.drop();
+    settle();
+    now = kNow + seconds(10);
+    restart(through_leveldb);
+    ASSERT_FALSE(HasFatalFailure());
+    BrokerClient* watcher = &watch("will/#");
+    tick_at(kNow + seconds(29));
+    EXPECT_TRUE(payloads(*watcher).empty()) << watcher->describe();
+    tick_at(kNow + seconds(30));
+    EXPECT_EQ(payloads(*watcher), std::vector<std::string>{"c gone"}) << watcher->describe();
+    ASSERT_EQ(watcher->received<mqtt::Publish>().size(), 1u);
+    EXPECT_EQ(watcher->received<mqtt::Publish>()[0].properties.message_expiry_interval, 100u);
+
+    now = kNow + seconds(40);
+    restart(through_leveldb);
+    ASSERT_FALSE(HasFatalFailure());
+    watcher = &watch("will/#");
+    tick_at(kNow + seconds(100));
+    EXPECT_TRUE(payloads(*watcher).empty()) << watcher->describe();  // not twice
+    BrokerClient& pub = connect("pub", 0, true);
+    publish(pub, "x", QoS::kAtLeastOnce, "after");
+    BrokerClient& again = connect("c", 3600, false);
+    EXPECT_TRUE(connack(again).session_present);
+    EXPECT_EQ(payloads(again), std::vector<std::string>{"after"}) << again.describe();
+  }
+
+  // A QoS 2 subscriber mid-flow and a QoS 2 publisher awaiting PUBREL when
+  // the broker crashes: both flows resume where the store says they were.
+  void qos2_across_a_restart(bool through_leveldb) {
+    BrokerClient& c = connect("c", 3600, true);
+    subscribe(c, "t", QoS::kExactlyOnce);
+    c.drop();
+    settle();
+    BrokerClient& pub = connect("pub", 0, true);
+    for (const char* payload : {"m1", "m2", "m3"}) publish(pub, "t", QoS::kExactlyOnce, payload);
+    BrokerClient& back = connect("c", 3600, false);
+    const auto first = back.received<mqtt::Publish>();
+    ASSERT_EQ(first.size(), 3u) << back.describe();
+    back.send(test::make_response<mqtt::Pubrec>(first[0].packet_id));  // m1 reaches PUBREL
+    back.send(test::make_publish("in", QoS::kExactlyOnce, 9, "in"));   // PUBREC, no PUBREL yet
+    settle();
+    ASSERT_EQ(back.received<mqtt::Pubrel>().size(), 1u) << back.describe();
+
+    restart(through_leveldb);
+    ASSERT_FALSE(HasFatalFailure());
+    BrokerClient& in = watch("in");
+    BrokerClient& resumed = connect("c", 3600, false);
+    EXPECT_TRUE(connack(resumed).session_present);
+    const auto pubrels = resumed.received<mqtt::Pubrel>();
+    ASSERT_EQ(pubrels.size(), 1u) << resumed.describe();
+    EXPECT_EQ(pubrels[0].packet_id, first[0].packet_id);
+    const auto again = resumed.received<mqtt::Publish>();
+    ASSERT_EQ(again.size(), 2u) << resumed.describe();
+    for (std::size_t i = 0; i < again.size(); ++i) {
+      EXPECT_EQ(again[i].payload, first[i + 1].payload);
+      EXPECT_EQ(again[i].packet_id, first[i + 1].packet_id);
+      EXPECT_TRUE(again[i].dup);
+    }
+    resumed.forget();
+    mqtt::Publish dup = test::make_publish("in", QoS::kExactlyOnce, 9, "in");
+    dup.dup = true;
+    resumed.send(dup);
+    settle();
+    EXPECT_EQ(resumed.received<mqtt::Pubrec>().size(), 1u) << resumed.describe();
+    EXPECT_TRUE(payloads(in).empty()) << in.describe();  // D4: not routed twice
+  }
+};
+
+// A session whose connection was alive at a crash counts as disconnected at
+// the restart, and that time is stored: a second crash does not restart the
+// count (expiry 60, restarts at +10 s and +40 s: it ends at +70 s).
+TEST_F(BrokerRestoreRestartTest, ExpiryOfASessionAliveAtTheCrashSurvivesASecondCrash) {
+  connect("c", 60, true);
+  now = kNow + seconds(10);
+  restart(/*through_leveldb=*/false);
+  now = kNow + seconds(40);
+  restart(/*through_leveldb=*/false);
+  tick_at(kNow + seconds(69));
+  EXPECT_EQ(broker->session_count(), 1u);
+  tick_at(kNow + seconds(70));
+  EXPECT_EQ(broker->session_count(), 0u) << "still there: expiry counted from the second restart";
+}
+
+TEST_F(BrokerRestoreRestartTest, WillAcrossRestartsInMemory) { will_across_restarts(false); }
+TEST_F(BrokerRestoreRestartTest, WillAcrossRestartsLeveldb) { will_across_restarts(true); }
+TEST_F(BrokerRestoreRestartTest, Qos2AcrossARestartInMemory) { qos2_across_a_restart(false); }
+TEST_F(BrokerRestoreRestartTest, Qos2AcrossARestartLeveldb) { qos2_across_a_restart(true); }
+
+}  // namespace
+}  // namespace cairn::broker
