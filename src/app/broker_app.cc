@@ -55,6 +55,15 @@ asio::ip::tcp::endpoint resolve(asio::io_context& context, const std::string& li
   return results.begin()->endpoint();
 }
 
+broker::BrokerSettings broker_settings(const config::Config& c) {
+  broker::BrokerSettings s;
+  s.max_queued = c.limits.max_queued_messages;
+  s.queue_full_policy = c.limits.queue_full_policy == config::QueueFullPolicy::kRefuse
+                            ? broker::QueueFullPolicy::kRefuse
+                            : broker::QueueFullPolicy::kDrop;
+  return s;
+}
+
 recovery::Recovered open_store(const config::Config& config) {
   storage::LeveldbStore::Options options;
   options.directory = config.data_dir;
@@ -69,7 +78,7 @@ recovery::Recovered open_store(const config::Config& config) {
 BrokerApp::BrokerApp(const config::Config& config)
     : config_(config),
       recovered_(open_store(config)),
-      broker_(*recovered_.store, broker::BrokerSettings{config.limits.max_queued_messages}),
+      broker_(*recovered_.store, broker_settings(config)),
       threads_(config.io_threads),
       housekeeping_(main_) {
   connection_settings_.limits = session_limits(config);

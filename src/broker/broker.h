@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broker/broker_errc.h"
 #include "broker/router.h"
 #include "broker/session.h"
 #include "session/actions.h"
@@ -34,16 +35,24 @@
 
 namespace cairn::broker {
 
+enum class QueueFullPolicy : std::uint8_t {
+  kRefuse,  // a QoS 1/2 publish to a full session is refused (BrokerErrc::kQueueFull)
+  kDrop,    // it is acknowledged; the full session does not get it (logged, counted)
+};
+
 struct BrokerSettings {
-  // Deliveries a session may have waiting; past it new ones are dropped and
-  // counted (the on-disk queues and the refuse-or-drop policy are issue 5's).
+  // Deliveries a session may have waiting beyond its free in-flight window
+  // (limits.max_queued_messages); what happens past it is the policy's.
   std::size_t max_queued = 100'000;
+  QueueFullPolicy queue_full_policy = QueueFullPolicy::kRefuse;
 };
 
 struct BrokerCounters {
   std::atomic<std::uint64_t> messages_routed{0};
   std::atomic<std::uint64_t> deliveries_queued{0};
   std::atomic<std::uint64_t> deliveries_dropped_queue_full{0};
+  // QoS 1/2 publishes refused because a session they go to was full.
+  std::atomic<std::uint64_t> publishes_refused_queue_full{0};
   std::atomic<std::uint64_t> sessions_expired{0};
   std::atomic<std::uint64_t> wills_published{0};
   // QoS 1/2 publishes refused while the data volume was low on space.
@@ -131,6 +140,12 @@ class Broker {
   };
 
   std::shared_ptr<Session> find(model::SessionId id) const;
+  // What one subscription receives of a message routed to it.
+  static session::Delivery delivery_for(const model::MessagePtr& message,
+                                        const RouteTarget& target);
+  // Whether `session` has max_queued deliveries waiting beyond its free
+  // window. REQUIRES: session.mutex held.
+  bool queue_full(const Session& session) const;
   // Adds deliveries to their sessions' queues and wakes the attached connections.
   void enqueue(std::vector<Queued>& queued);
   // Publishes a will (or any broker-made message) through the normal route.

@@ -75,6 +75,8 @@ class Session {
   bool ended = false;
   // Deliveries dropped because the queue was full (limits.max_queued_messages).
   std::uint64_t dropped_queue_full = 0;
+  // QoS 1/2 publishes refused because this session's queue was full.
+  std::uint64_t refused_queue_full = 0;
 
   model::SessionId id() const noexcept { return state.id; }
 };

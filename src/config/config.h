@@ -29,6 +29,10 @@ inline constexpr std::uint32_t kMaxPacketSizeLimit = 268'435'460;
 
 // [limits]: what one client or session may use. Each is enforced with the
 // reason code the specification names; see ops/cairn.toml for which.
+enum class QueueFullPolicy : std::uint8_t { kRefuse, kDrop };
+inline constexpr std::string_view kQueueFullPolicyNames = "refuse, drop";
+std::optional<QueueFullPolicy> parse_queue_full_policy(std::string_view text);
+
 struct Limits {
   std::uint32_t max_connections = 100'000;                  // 1..4294967295
   std::uint32_t max_packet_size = 1'048'576;                // bytes, 1..kMaxPacketSizeLimit
@@ -42,6 +46,10 @@ struct Limits {
   std::uint16_t max_keep_alive = 0;                         // seconds; 0: accept the client's
   std::uint32_t max_session_expiry_interval = 0xFFFF'FFFF;  // seconds; 0xFFFFFFFF: never
   std::uint32_t connect_timeout = 10;                       // seconds, 1..3600
+  // What happens to a QoS 1/2 publish when a session it goes to has
+  // max_queued_messages waiting: refused (the publisher keeps it) or dropped
+  // for that session (logged and counted).
+  QueueFullPolicy queue_full_policy = QueueFullPolicy::kRefuse;
 
   bool operator==(const Limits&) const = default;
 };

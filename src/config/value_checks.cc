@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <variant>
 
+#include "config/config.h"
 #include "config/listen_address.h"
 #include "config/log_level.h"
 
@@ -45,6 +46,25 @@ std::optional<std::string> check_data_dir(std::string_view text) {
 std::optional<std::string> check_log_level(std::string_view text) {
   if (parse_log_level(text)) return std::nullopt;
   return "must be one of " + std::string(kLogLevelNames) + ", got " + quote(text);
+}
+
+}  // namespace cairn::config::detail
+
+namespace cairn::config {
+
+std::optional<QueueFullPolicy> parse_queue_full_policy(std::string_view text) {
+  if (text == "refuse") return QueueFullPolicy::kRefuse;
+  if (text == "drop") return QueueFullPolicy::kDrop;
+  return std::nullopt;
+}
+
+}  // namespace cairn::config
+
+namespace cairn::config::detail {
+
+std::optional<std::string> check_queue_full_policy(std::string_view text) {
+  if (parse_queue_full_policy(text)) return std::nullopt;
+  return "must be one of " + std::string(kQueueFullPolicyNames) + ", got " + quote(text);
 }
 
 std::string one_line(std::string_view text) {

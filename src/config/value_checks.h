@@ -15,6 +15,7 @@ namespace cairn::config::detail {
 std::optional<std::string> check_listen(std::string_view text);
 std::optional<std::string> check_data_dir(std::string_view text);
 std::optional<std::string> check_log_level(std::string_view text);
+std::optional<std::string> check_queue_full_policy(std::string_view text);
 
 // `text` in single quotes for a message: control bytes, quotes and
 // backslashes escaped (a message is one line on a terminal whatever the file

@@ -257,8 +257,10 @@ namespace {
 
 // What an MQTT 5 client is told when the store did not take its message.
 mqtt::ReasonCode refusal_reason(std::error_code ec) {
-  return ec == storage::StoreErrc::kNoSpace ? mqtt::ReasonCode::kQuotaExceeded
-                                            : mqtt::ReasonCode::kUnspecifiedError;
+  // Refusals the client can retry later: the data volume is low on space, or
+  // a session the message goes to is full (limits.queue_full_policy).
+  const bool quota = ec == storage::StoreErrc::kNoSpace || ec == broker::BrokerErrc::kQueueFull;
+  return quota ? mqtt::ReasonCode::kQuotaExceeded : mqtt::ReasonCode::kUnspecifiedError;
 }
 
 }  // namespace

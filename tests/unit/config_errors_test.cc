@@ -101,6 +101,11 @@ TEST(ConfigErrors, BadDataDir) {
             "cairn.toml:2: storage.data_dir: must not contain a NUL character, got 'a\\x00b'");
 }
 
+TEST(ConfigErrors, BadQueueFullPolicy) {
+  EXPECT_EQ(parse_error("[limits]\nqueue_full_policy = \"block\"\n"),
+            "cairn.toml:2: limits.queue_full_policy: must be one of refuse, drop, got 'block'");
+}
+
 TEST(ConfigErrors, BadLogLevel) {
   EXPECT_EQ(parse_error("[log]\nlevel = \"INFO\"\n"),
             "cairn.toml:2: log.level: must be one of trace, debug, info, warn, error, off, got "

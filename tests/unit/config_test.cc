@@ -53,6 +53,7 @@ TEST(ConfigDefaults, ServeOnTheirOwn) {
   const Config c;
   EXPECT_EQ(c.listen, "127.0.0.1:1883");
   EXPECT_EQ(c.data_dir, "./data");
+  EXPECT_EQ(c.limits.queue_full_policy, config::QueueFullPolicy::kRefuse);
   EXPECT_EQ(c.metrics_listen, "127.0.0.1:9464");
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
   for (const IntegerKey& k : testing::integer_keys()) {

@@ -92,10 +92,58 @@ TEST_F(BrokerReceiveMaximum, ClientExceedingItIsDisconnected) {
 
 class MaxQueued : public BrokerTest {
  protected:
+  std::string config() const override {
+    return "[limits]\nmax_queued_messages = 3\nqueue_full_policy = \"drop\"\n";
+  }
+};
+
+class MaxQueuedRefuse : public BrokerTest {
+ protected:
   std::string config() const override { return "[limits]\nmax_queued_messages = 3\n"; }
 };
 
-// limits.max_queued_messages: messages for an offline session past the
+// limits.queue_full_policy = "refuse" (the default): a QoS 1 publish to a
+// session whose queue is full is refused with 0x97 and nobody gets it; once
+// the session drains, publishing goes on.
+TEST_F(MaxQueuedRefuse, AFullSessionRefusesThePublishWithQuotaExceeded) {
+  RawConnect c;
+  c.client_id = "offline";
+  c.clean_start = false;
+  c.properties.u32(kSessionExpiryInterval, 300);
+  {
+    RawClient s(port());
+    ASSERT_TRUE(s.handshake(c, kWait));
+    ASSERT_TRUE(s.subscribe(1, "mq/#", 1, kWait));
+    ASSERT_TRUE(s.send(disconnect_packet(5)));
+    ASSERT_TRUE(s.wait_closed(kWait));
+  }
+  auto online = connected("online", 5);
+  ASSERT_EQ(online->subscribe("mq/#", 1), 1);
+  auto pub = connected("mq-pub", 5);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(pub->publish("mq/t", std::to_string(i), 1), MQTTCLIENT_SUCCESS) << i;
+    ASSERT_TRUE(online->receive()) << i;
+  }
+  EXPECT_EQ(pub->publish("mq/t", "3", 1), 0x97);
+  EXPECT_FALSE(online->receive(std::chrono::milliseconds(300))) << "a refused message went out";
+  EXPECT_TRUE(broker().wait_for_log("queue_full_policy = \"refuse\"", kWait));
+
+  RawClient s(port());
+  auto ack = s.handshake(c, kWait);
+  ASSERT_TRUE(ack);
+  EXPECT_TRUE(ack->session_present);
+  std::vector<std::string> got;
+  for (int i = 0; i < 3; ++i) {
+    auto m = s.next_publish(kWait);
+    ASSERT_TRUE(m);
+    got.push_back(m->payload);
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"0", "1", "2"}));
+  // The raw client acknowledges what it reads: the queue is empty again.
+  EXPECT_EQ(pub->publish("mq/t", "4", 1), MQTTCLIENT_SUCCESS);
+}
+
+// limits.queue_full_policy = "drop": messages for an offline session past the
 // limit are dropped for it; an online subscriber still gets them all and the
 // publisher's acknowledgements are unaffected.
 TEST_F(MaxQueued, OfflineSessionKeepsAtMostTheLimit) {

@@ -1,0 +1,27 @@
+#include "broker/broker_errc.h"
+
+#include <string>
+
+namespace cairn::broker {
+namespace {
+
+class BrokerCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "cairn.broker"; }
+  std::string message(int value) const override {
+    switch (static_cast<BrokerErrc>(value)) {
+      case BrokerErrc::kQueueFull:
+        return "a session the message goes to has a full queue (limits.max_queued_messages)";
+    }
+    return "unknown broker error";
+  }
+};
+
+}  // namespace
+
+const std::error_category& broker_category() noexcept {
+  static const BrokerCategory category;
+  return category;
+}
+
+}  // namespace cairn::broker

@@ -1,0 +1,241 @@
+// Broker, the publish path: routing a message (committed before anyone sees
+// it or it is acknowledged: D1, D2, D4), the queue limit and its policy, and
+// the progress of deliveries (D3).
+#include <algorithm>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "broker/broker.h"
+
+namespace cairn::broker {
+namespace {
+
+using model::QoS;
+
+std::shared_ptr<SessionOwner> owner_of(const Session& s) { return s.owner.lock(); }
+
+}  // namespace
+
+// --- publish -----------------------------------------------------------------
+
+// What one subscription receives of a message routed to it.
+session::Delivery Broker::delivery_for(const model::MessagePtr& message,
+                                       const RouteTarget& target) {
+  session::Delivery d;
+  d.message = message;
+  d.qos = std::min(message->qos, target.qos);  // [MQTT-3.8.4-8]
+  // [MQTT-3.3.1-12], [MQTT-3.3.1-13]: a routed message keeps RETAIN only when
+  // the subscription asked for Retain As Published.
+  d.retain = message->retain && target.retain_as_published;
+  d.subscription_ids = target.subscription_ids;
+  return d;
+}
+
+void Broker::route(const std::shared_ptr<Session>& publisher, const session::RoutePublish& request,
+                   Done done) {
+  const model::MessagePtr& message = request.message;
+  if (message->qos != QoS::kAtMostOnce && store_.space_low()) {
+    // Refused before anything is stored or routed: the publisher keeps it
+    // and may send it again once space returns (D8).
+    ++counters_.publishes_refused_no_space;
+    if (done) done(storage::StoreErrc::kNoSpace);
+    return;
+  }
+  std::vector<RouteTarget> targets;
+  router_.match(*message, targets);
+  ++counters_.messages_routed;
+
+  storage::Batch batch;
+  std::vector<Queued> queued;
+  queued.reserve(targets.size());
+  const storage::MessageId message_id = next_message_id_++;
+  const bool refuse_when_full = settings_.queue_full_policy == QueueFullPolicy::kRefuse;
+  for (const RouteTarget& target : targets) {
+    std::shared_ptr<Session> session = find(target.session);
+    if (!session) continue;
+    session::Delivery d = delivery_for(message, target);
+    {
+      std::lock_guard lock(session->mutex);
+      if (session->ended) continue;
+      // QoS 0 is not queued for a disconnected session.
+      if (d.qos == QoS::kAtMostOnce && !session->online) continue;
+      if (d.qos != QoS::kAtMostOnce && refuse_when_full && queue_full(*session)) {
+        // Nobody gets it and nothing is stored: the publisher still has it
+        // (limits.queue_full_policy = "refuse"). Logged at the 1st, 2nd,
+        // 4th... refusal for a session.
+        ++counters_.publishes_refused_queue_full;
+        const std::uint64_t refused = ++session->refused_queue_full;
+        if ((refused & (refused - 1)) == 0) {
+          spdlog::warn(
+              "client '{}': queue full ({} messages, limits.max_queued_messages), a publish on "
+              "'{}' to it is refused (limits.queue_full_policy = \"refuse\"); {} refused so far",
+              session->state.client_id, session->state.queue.size(), message->topic, refused);
+        }
+        if (done) done(BrokerErrc::kQueueFull);
+        return;
+      }
+      if (d.qos != QoS::kAtMostOnce && session->state.persistent()) {
+        d.sequence = session->next_sequence++;
+        storage::PutDelivery record;
+        record.client_id = session->state.client_id;
+        record.sequence = d.sequence;
+        record.message_id = message_id;
+        record.qos = d.qos;
+        record.retain = d.retain;
+        record.subscription_ids = d.subscription_ids;
+        batch.operations.push_back(std::move(record));
+      }
+    }
+    queued.push_back({std::move(session), std::move(d)});
+  }
+  if (!batch.empty()) {
+    batch.operations.insert(batch.operations.begin(), storage::PutMessage{message_id, message});
+  }
+  const bool retained = message->retain;
+  if (retained) {
+    if (message->payload.empty()) {
+      batch.operations.push_back(storage::RemoveRetained{message->topic});
+    } else {
+      batch.operations.push_back(storage::PutRetained{message});
+    }
+  }
+  if (request.qos2_packet_id != 0) {
+    std::lock_guard lock(publisher->mutex);
+    if (publisher->state.persistent()) {
+      batch.operations.push_back(
+          storage::PutIncomingQos2{publisher->state.client_id, request.qos2_packet_id});
+    }
+  }
+  if (batch.empty() || message->qos == QoS::kAtMostOnce) {
+    // QoS 0 never waits (DESIGN.md §2); its retained update still commits.
+    if (retained) router_.set_retained(message);
+    enqueue(queued);
+    if (!batch.empty()) submit(std::move(batch), [](std::error_code) {});
+    if (done) done(std::error_code{});
+    return;
+  }
+  // D2: subscribers see it, and the retained index changes, only once it is
+  // committed; D1: `done` (the PUBACK/PUBREC) only then too.
+  submit(std::move(batch),
+         [this, message, retained, queued = std::move(queued), publisher,
+          qos2_id = request.qos2_packet_id, done = std::move(done)](std::error_code ec) mutable {
+           if (!ec) {
+             if (retained) router_.set_retained(message);
+             enqueue(queued);
+           }
+           if (qos2_id != 0 && publisher) {
+             // D4: the dedup entry is settled here, with the session, not only in
+             // the connection's machine: the connection may be gone by now, and the
+             // client's re-sent PUBLISH after a reconnect must find it committed.
+             std::lock_guard lock(publisher->mutex);
+             auto& incoming = publisher->state.incoming_qos2;
+             if (ec) {
+               incoming.erase(qos2_id);
+             } else if (auto it = incoming.find(qos2_id); it != incoming.end()) {
+               it->second = true;
+             }
+           }
+           if (done) done(ec);
+         });
+}
+
+bool Broker::queue_full(const Session& session) const {
+  const session::SessionState& state = session.state;
+  // Messages an online client's window has room for are not waiting: they
+  // leave at its connection's next pump [limits.max_queued_messages].
+  const std::size_t room =
+      state.send_window > state.inflight.size() ? state.send_window - state.inflight.size() : 0;
+  return state.queue.size() >= settings_.max_queued + room;
+}
+
+void Broker::enqueue(std::vector<Queued>& queued) {
+  const bool refuse_when_full = settings_.queue_full_policy == QueueFullPolicy::kRefuse;
+  for (Queued& q : queued) {
+    std::shared_ptr<SessionOwner> owner;
+    {
+      std::lock_guard lock(q.session->mutex);
+      if (q.session->ended) continue;
+      auto& queue = q.session->state.queue;
+      // Under "refuse", a QoS 1/2 delivery was checked before its commit and
+      // is never dropped after it: commits in flight at the check may take
+      // the queue a little past the limit.
+      const bool droppable = !refuse_when_full || q.delivery.qos == QoS::kAtMostOnce;
+      if (droppable && queue_full(*q.session)) {
+        ++counters_.deliveries_dropped_queue_full;
+        // Logged at the 1st, 2nd, 4th, 8th... drop of a session: every
+        // episode is visible without one line per message.
+        const std::uint64_t dropped = ++q.session->dropped_queue_full;
+        if ((dropped & (dropped - 1)) == 0) {
+          spdlog::warn(
+              "client '{}': queue full ({} messages, limits.max_queued_messages), "
+              "message on '{}' dropped for it; {} dropped so far",
+              q.session->state.client_id, queue.size(), q.delivery.message->topic, dropped);
+        }
+        continue;
+      }
+      queue.push_back(std::move(q.delivery));
+      ++counters_.deliveries_queued;
+      owner = owner_of(*q.session);
+    }
+    if (owner) owner->deliveries_ready();
+  }
+}
+
+void Broker::release_incoming(const std::shared_ptr<Session>& session,
+                              const session::ReleaseIncoming& request, Done done) {
+  storage::Batch batch;
+  {
+    std::lock_guard lock(session->mutex);
+    if (session->state.persistent()) {
+      batch.operations.push_back(
+          storage::RemoveIncomingQos2{session->state.client_id, request.packet_id});
+    }
+  }
+  submit(std::move(batch), std::move(done));
+}
+
+void Broker::delivery_done(const std::shared_ptr<Session>& session,
+                           const session::DeliveryDone& request) {
+  if (request.sequence == 0) return;
+  deliveries_done(session, std::span<const std::uint64_t>(&request.sequence, 1));
+}
+
+void Broker::deliveries_done(const std::shared_ptr<Session>& session,
+                             std::span<const std::uint64_t> sequences) {
+  storage::Batch batch;
+  batch.operations.reserve(sequences.size());
+  {
+    std::lock_guard lock(session->mutex);
+    for (std::uint64_t sequence : sequences) {
+      if (sequence != 0) {
+        batch.operations.push_back(storage::RemoveDelivery{session->state.client_id, sequence});
+      }
+    }
+  }
+  if (!batch.empty()) submit(std::move(batch), [](std::error_code) {});
+}
+
+void Broker::record_sent(const std::shared_ptr<Session>& session,
+                         const session::RecordSent& request, Done done) {
+  storage::Batch batch;
+  {
+    std::lock_guard lock(session->mutex);
+    batch.operations.push_back(
+        storage::RecordSent{session->state.client_id, request.sequence, request.packet_id});
+  }
+  submit(std::move(batch), std::move(done));
+}
+
+void Broker::record_pubrel(const std::shared_ptr<Session>& session,
+                           const session::RecordPubrel& request, Done done) {
+  storage::Batch batch;
+  {
+    std::lock_guard lock(session->mutex);
+    batch.operations.push_back(storage::MarkDeliveryReleased{session->state.client_id,
+                                                             request.sequence, request.packet_id});
+  }
+  submit(std::move(batch), std::move(done));
+}
+
+}  // namespace cairn::broker
