@@ -83,19 +83,31 @@ std::string BrokerProcess::uri() const { return "tcp://127.0.0.1:" + std::to_str
 
 bool BrokerProcess::start() {
   if (dir_.empty()) return false;
-  // Another process may take the port between free_port() and cairn's bind:
-  // cairn then exits 1 and a new port is tried.
+  // Another process may take a port between free_port() and cairn's bind
+  // (the MQTT port or the metrics one): cairn then exits 1 and the start is
+  // tried again.
   for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
-    if (start_once()) return true;
+    // A restart keeps the port, since its clients reconnect to the same
+    // address; cairn binds with SO_REUSEADDR, so the previous run's
+    // connections in TIME_WAIT do not hold it.
+    const std::uint16_t port = started_ ? port_ : free_port();
+    if (port != 0 && start_once(port)) {
+      started_ = true;
+      return true;
+    }
     if (running()) return false;  // running but not listening: do not retry
   }
   return false;
 }
 
-bool BrokerProcess::start_once() {
-  port_ = free_port();
-  if (port_ == 0) return false;
+bool BrokerProcess::start_once(std::uint16_t port) {
+  port_ = port;
   log_path_ = dir_ / "cairn.log";
+  // The log file is appended to by every run: this run's "listening" line is
+  // the one after what is there now.
+  std::error_code no_file;
+  log_start_ = std::filesystem::file_size(log_path_, no_file);
+  if (no_file) log_start_ = 0;
   std::vector<std::string> args = {cairn_binary(),
                                    "--listen",
                                    "127.0.0.1:" + std::to_string(port_),
@@ -139,7 +151,10 @@ bool BrokerProcess::start_once() {
   exited_ = false;
   const auto deadline = Clock::now() + std::chrono::seconds(10);
   while (Clock::now() < deadline) {
-    if (log().find(kListening) != std::string::npos) return true;
+    const std::string text = log();
+    if (text.size() > log_start_ && text.find(kListening, log_start_) != std::string::npos) {
+      return true;
+    }
     if (!running()) return false;
     std::this_thread::sleep_for(milliseconds(5));
   }
@@ -172,6 +187,13 @@ void BrokerProcess::stop() {
     ::waitpid(pid_, &wait_status_, 0);
     exited_ = true;
   }
+}
+
+void BrokerProcess::kill() {
+  if (!running()) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, &wait_status_, 0);
+  exited_ = true;
 }
 
 std::string BrokerProcess::log() const {
