@@ -13,7 +13,7 @@
 #   fuzz      ci-fuzz preset (clang, libFuzzer): run every tests/fuzz/*_fuzz target on a
 #             temporary copy of its seed corpus, 60 s each
 #   bench     run every bench/*_bench of the release build once, briefly, and
-#             bench/compare.sh --quick (cairn and mosquitto end to end, ~1 minute)
+#             bench/compare.sh --quick (cairn and mosquitto end to end, ~1.5 minutes)
 #
 # Environment: CAIRN_FUZZ_SECONDS (each fuzz target's seconds; default 60), CAIRN_JOBS
 # (default: nproc).

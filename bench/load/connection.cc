@@ -78,9 +78,14 @@ void Connection::on_connect(const error_code& error) {
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
   mqtt::Connect connect;
   connect.version = config_.version;
-  connect.clean_start = true;
+  connect.clean_start = !config_.persistent;
   connect.keep_alive = 0;
   connect.client_id = config_.client_id;
+  if (config_.persistent && config_.version == mqtt::ProtocolVersion::kV5) {
+    // MQTT 5 ends a session with its connection unless the client asks for
+    // an expiry interval; Clean Start 0 alone is not enough.
+    connect.properties.session_expiry_interval = config_.session_expiry_s;
+  }
   send(connect);
   flush();
   // Size the decoder's buffer once: later reads reuse it (see do_read).
@@ -149,6 +154,13 @@ bool Connection::handle_connack(const mqtt::Packet& packet) {
   }
   if (connack->reason_code != mqtt::ReasonCode::kSuccess) {
     fail("CONNACK refused: " + describe(connack->reason_code, mqtt::PacketType::kConnack));
+    launch_next_once();
+    return false;
+  }
+  if (config_.persistent && connack->session_present != config_.expect_session_present) {
+    fail(config_.expect_session_present
+             ? "CONNACK without Session Present: the broker lost this persistent session"
+             : "CONNACK with Session Present for a client id new to this run");
     launch_next_once();
     return false;
   }

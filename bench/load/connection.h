@@ -32,6 +32,13 @@ class Connection {
     std::string client_id;
     mqtt::ProtocolVersion version = mqtt::ProtocolVersion::kV311;
     std::size_t read_buffer = 64 * 1024;  // bytes read at most at once
+    // Clean Session 0 / Clean Start 0: the broker keeps the session, and the
+    // QoS 1/2 messages routed to it, after the connection ends.
+    bool persistent = false;
+    std::uint32_t session_expiry_s = 0;  // MQTT 5, with `persistent`
+    // The CONNACK's Session Present must say whether the broker still had the
+    // session (persistent only): a session lost is a failure, not a new start.
+    bool expect_session_present = false;
   };
 
   Connection(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& broker,

@@ -1,5 +1,6 @@
 #include "load/options.h"
 
+#include <iostream>
 #include <map>
 #include <random>
 
@@ -30,6 +31,8 @@ std::string_view scenario_name(Scenario scenario) noexcept {
       return "fanin";
     case Scenario::kIdle:
       return "idle";
+    case Scenario::kBacklog:
+      return "backlog";
   }
   return "?";
 }
@@ -55,7 +58,8 @@ int parse_options(int argc, char** argv, Options& options) {
   const std::map<std::string, Scenario> scenarios{{"pairs", Scenario::kPairs},
                                                   {"fanout", Scenario::kFanout},
                                                   {"fanin", Scenario::kFanin},
-                                                  {"idle", Scenario::kIdle}};
+                                                  {"idle", Scenario::kIdle},
+                                                  {"backlog", Scenario::kBacklog}};
   const std::map<std::string, mqtt::ProtocolVersion> versions{
       {"3.1.1", mqtt::ProtocolVersion::kV311}, {"5", mqtt::ProtocolVersion::kV5}};
 
@@ -63,14 +67,29 @@ int parse_options(int argc, char** argv, Options& options) {
   app.add_option("--port", options.port, "Broker port")->capture_default_str();
   app.add_option("--scenario", options.scenario,
                  "pairs: N publisher/subscriber pairs; fanout: 1 publisher -> N subscribers; "
-                 "fanin: N publishers -> 1 subscriber; idle: N idle connections")
+                 "fanin: N publishers -> 1 subscriber; idle: N idle connections; "
+                 "backlog: N offline persistent sessions, 1 publisher, then the sessions drain")
       ->transform(CLI::CheckedTransformer(scenarios))
       ->default_str("pairs");
-  app.add_option("--clients", options.clients, "N: pairs, subscribers, publishers or connections")
-      ->check(CLI::Range(1u, 1'000'000u))
+  CLI::Option* clients =
+      app.add_option("--clients", options.clients,
+                     "N: pairs, subscribers, publishers, connections or sessions (backlog: 100)")
+          ->check(CLI::Range(1u, 1'000'000u))
+          ->capture_default_str();
+  CLI::Option* qos = app.add_option("--qos", options.qos,
+                                    "QoS of publishes and subscriptions (backlog: 1, at least 1)")
+                         ->check(CLI::Range(0, 2))
+                         ->capture_default_str();
+  app.add_flag("--persistent", options.persistent,
+               "Persistent sessions with stable client ids: Clean Session 0 (3.1.1), or Clean "
+               "Start 0 and a Session Expiry Interval (5); always on for backlog");
+  app.add_option("--session-expiry", options.session_expiry_s,
+                 "MQTT 5 Session Expiry Interval of --persistent sessions, seconds")
+      ->check(CLI::Range(1u, 0xFFFF'FFFFu))
       ->capture_default_str();
-  app.add_option("--qos", options.qos, "QoS of publishes and subscriptions")
-      ->check(CLI::Range(0, 2))
+  app.add_option("--messages", options.messages,
+                 "backlog: messages published while the sessions are offline")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000'000}))
       ->capture_default_str();
   app.add_option("--payload", options.payload, "Payload bytes (at least the 20-byte header)")
       ->check(CLI::Range(static_cast<std::uint32_t>(kMessageHeaderSize), 100'000'000u))
@@ -99,6 +118,18 @@ int parse_options(int argc, char** argv, Options& options) {
     return app.exit(e);
   }
   if (options.topic_prefix.empty()) options.topic_prefix = "load/" + random_hex(6);
+  if (options.scenario == Scenario::kBacklog) {
+    // A backlog is what a broker keeps for offline persistent sessions, and
+    // QoS 0 is not kept for them.
+    options.persistent = true;
+    if (clients->count() == 0) options.clients = 100;
+    if (qos->count() == 0) options.qos = 1;
+    if (options.qos == 0) {
+      std::cerr << "--scenario backlog: --qos must be 1 or 2 (QoS 0 is not queued for offline "
+                   "sessions)\n";
+      return 2;
+    }
+  }
   return -1;
 }
 

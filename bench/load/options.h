@@ -13,7 +13,9 @@ namespace cairn::load {
 // fanout: 1 publisher, N subscribers of its topic.
 // fanin: N publishers on their own topics, 1 subscriber of all of them.
 // idle: N connections that CONNECT and stay idle.
-enum class Scenario { kPairs, kFanout, kFanin, kIdle };
+// backlog: N persistent sessions subscribe and go offline, 1 publisher sends
+// --messages to them, then they come back and drain their queues.
+enum class Scenario { kPairs, kFanout, kFanin, kIdle, kBacklog };
 
 std::string_view scenario_name(Scenario scenario) noexcept;
 
@@ -31,6 +33,12 @@ struct Options {
   unsigned threads = 1;
   bool json = false;
   std::string topic_prefix;  // "load/<random>" unless given
+  // Clean Session 0 (3.1.1) or Clean Start 0 with a Session Expiry Interval
+  // (5): the broker keeps each session, and a record of every QoS 1/2
+  // delivery to it, across connections. Always on for backlog.
+  bool persistent = false;
+  std::uint32_t session_expiry_s = 3600;  // MQTT 5 only; 3.1.1 sessions never expire
+  std::uint64_t messages = 1'000'000;     // backlog: messages published to the offline sessions
 };
 
 // "3.1.1" or "5".

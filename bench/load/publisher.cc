@@ -62,24 +62,29 @@ void Publisher::pump() {
     return;
   }
   for (;;) {
+    const std::uint64_t remaining = settings_.limit == 0 ? std::numeric_limits<std::uint64_t>::max()
+                                                         : settings_.limit - next_sequence_;
+    if (remaining == 0) break;
+    // The last messages of a limited run go out even when fewer than a batch.
+    const std::uint64_t batch = std::min<std::uint64_t>(min_batch_, remaining);
     std::uint64_t room = window_room();
     if (settings_.qos > 0) {
       const std::uint64_t free_ids = protocol_limit_ - in_flight();
-      if (free_ids < min_batch_) break;  // the broker's acks will pump again
+      if (free_ids < batch) break;  // the broker's acks will pump again
       room = std::min(room, free_ids);
     }
-    if (room < min_batch_) {
+    if (room < batch) {
       // Full: ask the subscribers for a wake-up, then look again, so a stream
       // that moved in between is not missed (both sides are seq_cst).
       blocked_.store(true);
-      if (window_room() >= min_batch_) {
+      if (window_room() >= batch) {
         blocked_.store(false);
         continue;
       }
       if (settings_.qos == 0) watch_for_stall();
       break;
     }
-    for (std::uint64_t i = std::min(room, kBatch); i > 0; --i) publish_one();
+    for (std::uint64_t i = std::min({room, remaining, kBatch}); i > 0; --i) publish_one();
   }
   flush();
 }

@@ -33,6 +33,7 @@ class Publisher : public Connection {
     int qos = 0;
     std::uint32_t window = 64;
     std::uint32_t payload = 64;
+    std::uint64_t limit = 0;  // messages to send in all; 0: until the run stops it
   };
 
   Publisher(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& broker,

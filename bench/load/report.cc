@@ -56,6 +56,22 @@ void print_table(const Result& r, std::ostream& out) {
         grouped(r.connect_rate).c_str(), r.duration_s);
     return;
   }
+  if (r.scenario == "backlog") {
+    out << format(
+        "backlog: %s QoS %d messages (%u B) to %u offline sessions (MQTT %s), window %u\n",
+        grouped(static_cast<double>(r.messages)).c_str(), r.qos, r.payload, r.clients,
+        r.mqtt.c_str(), r.window);
+    out << format("  publish: %.2f s, %s msgs/s acknowledged\n", r.publish_s,
+                  grouped(r.publish_rate).c_str());
+    out << format("  drain:   %.2f s, %s deliveries/s (%s delivered)\n", r.drain_s,
+                  grouped(r.delivery_rate).c_str(),
+                  grouped(static_cast<double>(r.delivered)).c_str());
+    out << format(
+        "  lost %llu, duplicated %llu, reordered %llu%s\n", static_cast<unsigned long long>(r.lost),
+        static_cast<unsigned long long>(r.duplicated), static_cast<unsigned long long>(r.reordered),
+        r.drained ? "" : "; the drain did not finish");
+    return;
+  }
   const char* header = "%-8s %3s %7s %7s %6s %5s %13s %13s %9s %9s %9s %9s %8s %8s %9s\n";
   out << format(header, "scenario", "qos", "clients", "payload", "window", "mqtt", "published/s",
                 "deliveries/s", "p50 us", "p99 us", "p99.9 us", "max us", "lost", "dup",
@@ -69,8 +85,9 @@ void print_table(const Result& r, std::ostream& out) {
   out << format("measured %.2f s: %llu published", r.duration_s,
                 static_cast<unsigned long long>(r.published));
   if (r.qos > 0) out << format(", %llu acknowledged", static_cast<unsigned long long>(r.acked));
-  out << format(", %llu delivered; cairn-load used %.0f%% of a core (%u I/O thread%s)\n",
-                static_cast<unsigned long long>(r.delivered), r.load_cpu * 100, r.threads,
+  out << format(", %llu delivered; %scairn-load used %.0f%% of a core (%u I/O thread%s)\n",
+                static_cast<unsigned long long>(r.delivered),
+                r.persistent ? "persistent sessions; " : "", r.load_cpu * 100, r.threads,
                 r.threads == 1 ? "" : "s");
   if (!r.drained)
     out << "warning: in-flight messages had not drained 5 s after publishing stopped\n";
@@ -79,9 +96,11 @@ void print_table(const Result& r, std::ostream& out) {
 void print_json(const Result& r, std::ostream& out) {
   out << "{\"scenario\":" << json_string(r.scenario) << ",\"qos\":" << r.qos
       << ",\"clients\":" << r.clients << ",\"payload\":" << r.payload << ",\"window\":" << r.window
-      << ",\"mqtt\":" << json_string(r.mqtt) << format(",\"duration_s\":%.3f", r.duration_s)
-      << ",\"published\":" << r.published << ",\"acked\":" << r.acked
-      << ",\"delivered\":" << r.delivered << format(",\"publish_rate\":%.1f", r.publish_rate)
+      << ",\"mqtt\":" << json_string(r.mqtt)
+      << ",\"persistent\":" << (r.persistent ? "true" : "false")
+      << format(",\"duration_s\":%.3f", r.duration_s) << ",\"published\":" << r.published
+      << ",\"acked\":" << r.acked << ",\"delivered\":" << r.delivered
+      << format(",\"publish_rate\":%.1f", r.publish_rate)
       << format(",\"delivery_rate\":%.1f", r.delivery_rate)
       << format(",\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f", r.p50_us,
                 r.p99_us, r.p999_us, r.max_us)
@@ -89,7 +108,8 @@ void print_json(const Result& r, std::ostream& out) {
       << ",\"reordered\":" << r.reordered << format(",\"load_cpu\":%.3f", r.load_cpu)
       << ",\"threads\":" << r.threads << ",\"drained\":" << (r.drained ? "true" : "false")
       << ",\"connections\":" << r.connections << format(",\"connect_s\":%.3f", r.connect_s)
-      << format(",\"connect_rate\":%.1f", r.connect_rate) << ",\"errors\":[";
+      << format(",\"connect_rate\":%.1f", r.connect_rate) << ",\"messages\":" << r.messages
+      << format(",\"publish_s\":%.3f,\"drain_s\":%.3f", r.publish_s, r.drain_s) << ",\"errors\":[";
   for (std::size_t i = 0; i < r.errors.size(); ++i) {
     out << (i > 0 ? "," : "") << json_string(r.errors[i]);
   }

@@ -16,6 +16,7 @@ struct Result {
   std::uint32_t payload = 0;
   std::uint32_t window = 0;
   std::string mqtt;
+  bool persistent = false;
   double duration_s = 0;  // measured seconds
 
   // Counted over the measured seconds.
@@ -40,6 +41,14 @@ struct Result {
   std::uint64_t connections = 0;
   double connect_s = 0;
   double connect_rate = 0;
+
+  // backlog: the messages published to the offline sessions, the seconds
+  // from the first PUBLISH to the last acknowledgement (publish_rate is
+  // messages / publish_s), and from the first reconnection to the last
+  // delivery (delivery_rate is sessions x messages / drain_s).
+  std::uint64_t messages = 0;
+  double publish_s = 0;
+  double drain_s = 0;
 
   std::vector<std::string> errors;  // connection failures and protocol errors
 

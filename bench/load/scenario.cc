@@ -21,6 +21,23 @@ constexpr std::size_t kConnectConcurrency = 64;
 constexpr double kSetupTimeoutS = 30;
 constexpr double kDrainTimeoutS = 5;
 constexpr double kCloseTimeoutS = 5;
+// A wait_until() that only its condition ends (a year).
+constexpr double kForeverS = 3e7;
+// backlog: a phase that waits on the broker fails once nothing has moved for
+// this long; a fixed timeout would not suit both 1,000 messages and 10M.
+constexpr double kStallS = 30;
+// backlog: after the sessions' DISCONNECTs, before publishing. The broker
+// handles a DISCONNECT on that session's connection, maybe after the
+// publisher's first messages arrived on another, and those would go to a
+// closed socket (correct, and re-sent at reconnection, but not the offline
+// path this scenario measures).
+constexpr double kOfflinePauseS = 0.5;
+// backlog: with everything queued, before the sessions reconnect: an observer
+// (compare.sh) reads the broker's memory here, after the "queued" line.
+constexpr double kQueuedPauseS = 1;
+// backlog: after the last message drained, before closing: a broker that
+// sends something twice shows it now.
+constexpr double kAfterDrainS = 0.5;
 // Reads of an idle connection: it receives nothing but its CONNACK.
 constexpr std::size_t kIdleReadBuffer = 256;
 
@@ -73,6 +90,8 @@ Connection::Config LoadRun::config(std::string role, std::size_t index) const {
   Connection::Config config;
   config.client_id = client_prefix_ + "-" + role + std::to_string(index);
   config.version = options_.version;
+  config.persistent = options_.persistent;
+  config.session_expiry_s = options_.session_expiry_s;
   if (options_.scenario == Scenario::kIdle) config.read_buffer = kIdleReadBuffer;
   return config;
 }
@@ -83,6 +102,7 @@ void LoadRun::build(const tcp::endpoint& broker) {
   auto add_publisher = [&](std::uint32_t id, std::size_t thread) {
     Publisher::Settings settings{id, prefix + "/" + std::to_string(id), options_.qos,
                                  options_.window, options_.payload};
+    if (options_.scenario == Scenario::kBacklog) settings.limit = options_.messages;
     publishers_.push_back(
         std::make_unique<Publisher>(thread_for(thread), broker, config("p", id), state_, settings));
   };
@@ -117,6 +137,13 @@ void LoadRun::build(const tcp::endpoint& broker) {
         connect(*publishers_.back(), i, *subscribers_[0]);
       }
       break;
+    case Scenario::kBacklog:
+      // The sessions' first connections only subscribe; run_backlog() makes
+      // the second ones, and their streams. The publisher has no stream: its
+      // window is not end to end, as nobody receives while it publishes.
+      add_publisher(0, 0);
+      for (std::uint32_t i = 0; i < n; ++i) add_subscriber(prefix + "/0", i, i);
+      break;
     case Scenario::kIdle:
       for (std::uint32_t i = 0; i < n; ++i) {
         idle_.push_back(
@@ -129,13 +156,13 @@ void LoadRun::build(const tcp::endpoint& broker) {
 std::vector<Connection*> LoadRun::all_connections() const {
   std::vector<Connection*> all;
   for (const auto& subscriber : subscribers_) all.push_back(subscriber.get());
+  for (const auto& subscriber : resumed_) all.push_back(subscriber.get());
   for (const auto& publisher : publishers_) all.push_back(publisher.get());
   for (const auto& idle : idle_) all.push_back(idle.get());
   return all;
 }
 
-template <typename Done>
-bool LoadRun::wait_until(Done done, double timeout_s) {
+bool LoadRun::wait_until(const std::function<bool()>& done, double timeout_s) {
   const std::uint64_t deadline = now_ns() + static_cast<std::uint64_t>(timeout_s * 1e9);
   for (;;) {
     if (done()) return true;
@@ -149,6 +176,29 @@ bool LoadRun::wait_until(Done done, double timeout_s) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+}
+
+bool LoadRun::wait_for_count(const std::function<std::uint64_t()>& count, std::uint64_t target,
+                             double stall_s) {
+  std::uint64_t last = count();
+  std::uint64_t moved_ns = now_ns();
+  bool stalled = false;
+  const auto stall_ns = static_cast<std::uint64_t>(stall_s * 1e9);
+  wait_until(
+      [&] {
+        const std::uint64_t now = count();
+        if (now >= target) return true;
+        if (now != last) {
+          last = now;
+          moved_ns = now_ns();
+        } else if (now_ns() - moved_ns >= stall_ns) {
+          stalled = true;
+          return true;
+        }
+        return false;
+      },
+      kForeverS);
+  return !stalled && count() >= target && !state_.failed();
 }
 
 void LoadRun::hold(double seconds) {
@@ -209,6 +259,7 @@ Result LoadRun::run() {
   result.payload = options_.payload;
   result.window = options_.window;
   result.mqtt = std::string(version_name(options_.version));
+  result.persistent = options_.persistent;
   result.threads = options_.threads;
 
   tcp::endpoint broker;
@@ -256,7 +307,9 @@ Result LoadRun::run() {
       state_.fail("timed out waiting for SUBACK");
     }
   }
-  if (!state_.failed() && options_.scenario != Scenario::kIdle) {
+  if (!state_.failed() && options_.scenario == Scenario::kBacklog) {
+    run_backlog(broker, result);
+  } else if (!state_.failed() && options_.scenario != Scenario::kIdle) {
     state_.phase = Phase::kWarmup;
     for (const auto& publisher : publishers_) publisher->begin();
     hold(options_.warmup_s);
@@ -289,6 +342,80 @@ Result LoadRun::run() {
   measure_streams(result);
   result.errors = state_.errors();
   return result;
+}
+
+void LoadRun::run_backlog(const tcp::endpoint& broker, Result& result) {
+  const std::uint64_t messages = options_.messages;
+  const std::size_t sessions = subscribers_.size();
+  Publisher& publisher = *publishers_[0];
+  result.messages = messages;
+
+  // Offline: every session's first connection sends DISCONNECT and closes.
+  const std::size_t closed_before = state_.closed.load();
+  for (const auto& subscriber : subscribers_) subscriber->disconnect();
+  if (!wait_until([&] { return state_.closed.load() >= closed_before + sessions; },
+                  kCloseTimeoutS)) {
+    if (!state_.failed()) state_.fail("timed out closing the sessions' first connections");
+    return;
+  }
+  hold(kOfflinePauseS);
+
+  // Publish: the run's own clock, from the first PUBLISH to the last ack.
+  state_.phase = Phase::kMeasure;
+  const std::uint64_t publish_started = now_ns();
+  const double cpu_started = cpu_seconds();
+  publisher.begin();
+  const bool published = wait_for_count([&] { return publisher.acked(); }, messages, kStallS);
+  result.publish_s = seconds_between(publish_started, now_ns());
+  result.published = publisher.sent();
+  result.acked = publisher.acked();
+  result.publish_rate = static_cast<double>(result.acked) / result.publish_s;
+  result.duration_s = result.publish_s;
+  if (!published) {
+    if (!state_.failed()) {
+      state_.fail("publishing stalled: " + std::to_string(result.acked) + " of " +
+                  std::to_string(messages) + " acknowledged, none for " +
+                  std::to_string(static_cast<int>(kStallS)) + " s");
+    }
+    return;
+  }
+  std::cerr << "cairn-load: " << messages << " messages queued for " << sessions
+            << " offline sessions; they reconnect in " << kQueuedPauseS << " s" << std::endl;
+  hold(kQueuedPauseS);
+
+  // Drain: the same client ids come back with Clean Start 0, expect Session
+  // Present, and do not subscribe: what arrives is what the broker kept.
+  state_.phase = Phase::kDrain;
+  std::vector<std::function<void()>> starts;
+  for (std::size_t i = 0; i < sessions; ++i) {
+    Connection::Config resumed = config("s", i);
+    resumed.expect_session_present = true;
+    resumed_.push_back(std::make_unique<Subscriber>(thread_for(i), broker, std::move(resumed),
+                                                    state_, options_.topic_prefix + "/0",
+                                                    options_.qos, /*subscribe=*/false));
+    streams_.push_back(std::make_unique<Stream>(&publisher));
+    resumed_.back()->add_stream(0, streams_.back().get());
+    starts.push_back([subscriber = resumed_.back().get()] { subscriber->start(); });
+  }
+  const std::uint64_t total = messages * sessions;
+  auto distinct = [this] {
+    std::uint64_t sum = 0;
+    for (const auto& stream : streams_) sum += stream->distinct.load();
+    return sum;
+  };
+  const std::uint64_t drain_started = now_ns();
+  state_.set_launch_order(std::move(starts), kConnectConcurrency);
+  result.drained = wait_for_count(distinct, total, kStallS);
+  result.drain_s = seconds_between(drain_started, now_ns());
+  result.delivery_rate = static_cast<double>(distinct()) / result.drain_s;
+  if (!result.drained && !state_.failed()) {
+    state_.fail("drain stalled: " + std::to_string(distinct()) + " of " + std::to_string(total) +
+                " deliveries, none for " + std::to_string(static_cast<int>(kStallS)) + " s");
+  }
+  if (result.drained) hold(kAfterDrainS);
+  for (const auto& subscriber : resumed_) result.delivered += subscriber->delivered();
+  result.load_cpu =
+      (cpu_seconds() - cpu_started) / (result.publish_s + kQueuedPauseS + result.drain_s);
 }
 
 }  // namespace cairn::load

@@ -5,8 +5,14 @@
 // phases from the calling thread: connect (a bounded number at a time) and
 // subscribe, warm up, measure, stop publishing and drain (up to 5 s), then
 // DISCONNECT everything and compute the Result once the threads have stopped.
+//
+// backlog runs its own phases after the subscriptions (run_backlog()): the
+// sessions go offline, the publisher sends --messages, the sessions come back
+// on new connections with the same client ids and drain.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -44,10 +50,15 @@ class LoadRun {
 
   // Waits until `done` or an error or `timeout_s`, sending PINGREQs when a
   // broker asked for a keep alive. True when `done`.
-  template <typename Done>
-  bool wait_until(Done done, double timeout_s);
+  bool wait_until(const std::function<bool()>& done, double timeout_s);
+  // Waits until `count()` reaches `target`, as long as it keeps moving: false
+  // on an error or once it has stood still for `stall_s`.
+  bool wait_for_count(const std::function<std::uint64_t()>& count, std::uint64_t target,
+                      double stall_s);
   void hold(double seconds);  // waits, stopping early on an error
   bool drain();
+  // backlog: everything after the subscriptions.
+  void run_backlog(const boost::asio::ip::tcp::endpoint& broker, Result& result);
   void shut_down();
   void measure_streams(Result& result) const;
 
@@ -60,6 +71,8 @@ class LoadRun {
   std::vector<std::thread> threads_;
   std::vector<std::unique_ptr<Publisher>> publishers_;
   std::vector<std::unique_ptr<Subscriber>> subscribers_;
+  // backlog: the sessions' second connections, which drain them.
+  std::vector<std::unique_ptr<Subscriber>> resumed_;
   std::vector<std::unique_ptr<Connection>> idle_;
   std::vector<std::unique_ptr<Stream>> streams_;
   std::uint64_t next_ping_ns_ = 0;

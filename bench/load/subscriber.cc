@@ -8,8 +8,11 @@
 namespace cairn::load {
 
 Subscriber::Subscriber(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& broker,
-                       Config config, RunState& run, std::string filter, int qos)
-    : Connection(io, broker, std::move(config), run), filter_(std::move(filter)), qos_(qos) {}
+                       Config config, RunState& run, std::string filter, int qos, bool subscribe)
+    : Connection(io, broker, std::move(config), run),
+      filter_(std::move(filter)),
+      qos_(qos),
+      subscribe_(subscribe) {}
 
 void Subscriber::add_stream(std::uint32_t publisher_id, Stream* stream) {
   if (streams_.size() <= publisher_id) streams_.resize(publisher_id + 1, nullptr);
@@ -17,6 +20,11 @@ void Subscriber::add_stream(std::uint32_t publisher_id, Stream* stream) {
 }
 
 void Subscriber::on_connected(const mqtt::Connack&) {
+  if (!subscribe_) {
+    subscribed_ = true;
+    run().subscribed.fetch_add(1);
+    return;
+  }
   mqtt::Subscribe subscribe;
   subscribe.packet_id = 1;
   mqtt::TopicSubscription subscription;

@@ -1,5 +1,9 @@
 // Subscriber: subscribes to one filter and checks what arrives.
 //
+// A subscriber that resumes a persistent session (the backlog scenario's
+// second connection) does not subscribe: the broker kept the subscription,
+// and re-subscribing would hide a broker that lost it.
+//
 // Every message is matched to its publisher's Stream by the id in its
 // header: the stream's tracker counts duplicates and reordering, the
 // latency (receive time - send time) goes to the histogram while the run is
@@ -22,7 +26,7 @@ namespace cairn::load {
 class Subscriber : public Connection {
  public:
   Subscriber(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& broker,
-             Config config, RunState& run, std::string filter, int qos);
+             Config config, RunState& run, std::string filter, int qos, bool subscribe = true);
 
   // Before start(): the stream of publisher `publisher_id`'s messages.
   void add_stream(std::uint32_t publisher_id, Stream* stream);
@@ -42,6 +46,7 @@ class Subscriber : public Connection {
 
   std::string filter_;
   int qos_;
+  bool subscribe_;
   std::vector<Stream*> streams_;  // by publisher id; nullptr when not subscribed to it
   std::vector<Stream*> moved_;    // streams that moved during this read
   LatencyHistogram latency_;

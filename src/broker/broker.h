@@ -146,6 +146,8 @@ class Broker {
   // Whether `session` has max_queued deliveries waiting beyond its free
   // window. REQUIRES: session.mutex held.
   bool queue_full(const Session& session) const;
+  // Counts and logs a delivery dropped for a full session. REQUIRES: its mutex held.
+  void count_drop(Session& session, const model::Message& message);
   // Adds deliveries to their sessions' queues and wakes the attached connections.
   void enqueue(std::vector<Queued>& queued);
   // Publishes a will (or any broker-made message) through the normal route.

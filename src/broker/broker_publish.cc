@@ -75,6 +75,12 @@ void Broker::route(const std::shared_ptr<Session>& publisher, const session::Rou
         if (done) done(BrokerErrc::kQueueFull);
         return;
       }
+      if (queue_full(*session)) {
+        // Dropped for this session before anything is stored for it, so a
+        // restart cannot bring it back (QoS 0, or "drop").
+        count_drop(*session, *message);
+        continue;
+      }
       if (d.qos != QoS::kAtMostOnce && session->state.persistent()) {
         d.sequence = session->next_sequence++;
         storage::PutDelivery record;
@@ -149,29 +155,32 @@ bool Broker::queue_full(const Session& session) const {
   return state.queue.size() >= settings_.max_queued + room;
 }
 
+void Broker::count_drop(Session& session, const model::Message& message) {
+  ++counters_.deliveries_dropped_queue_full;
+  // Logged at the 1st, 2nd, 4th, 8th... drop of a session: every episode is
+  // visible without one line per message.
+  const std::uint64_t dropped = ++session.dropped_queue_full;
+  if ((dropped & (dropped - 1)) == 0) {
+    spdlog::warn(
+        "client '{}': queue full ({} messages, limits.max_queued_messages), message on '{}' "
+        "dropped for it; {} dropped so far",
+        session.state.client_id, session.state.queue.size(), message.topic, dropped);
+  }
+}
+
 void Broker::enqueue(std::vector<Queued>& queued) {
-  const bool refuse_when_full = settings_.queue_full_policy == QueueFullPolicy::kRefuse;
   for (Queued& q : queued) {
     std::shared_ptr<SessionOwner> owner;
     {
       std::lock_guard lock(q.session->mutex);
       if (q.session->ended) continue;
       auto& queue = q.session->state.queue;
-      // Under "refuse", a QoS 1/2 delivery was checked before its commit and
-      // is never dropped after it: commits in flight at the check may take
-      // the queue a little past the limit.
-      const bool droppable = !refuse_when_full || q.delivery.qos == QoS::kAtMostOnce;
-      if (droppable && queue_full(*q.session)) {
-        ++counters_.deliveries_dropped_queue_full;
-        // Logged at the 1st, 2nd, 4th, 8th... drop of a session: every
-        // episode is visible without one line per message.
-        const std::uint64_t dropped = ++q.session->dropped_queue_full;
-        if ((dropped & (dropped - 1)) == 0) {
-          spdlog::warn(
-              "client '{}': queue full ({} messages, limits.max_queued_messages), "
-              "message on '{}' dropped for it; {} dropped so far",
-              q.session->state.client_id, queue.size(), q.delivery.message->topic, dropped);
-        }
+      // A stored delivery was checked against the limit before its commit
+      // and is never dropped after it (its record would outlive the drop):
+      // commits in flight at the check may take the queue a little past the
+      // limit. What was never stored is checked again here.
+      if (q.delivery.sequence == 0 && queue_full(*q.session)) {
+        count_drop(*q.session, *q.delivery.message);
         continue;
       }
       queue.push_back(std::move(q.delivery));

@@ -578,5 +578,40 @@ TEST_F(BrokerTest, FullQueueRefusesQos1And2PublishesUnderTheRefusePolicy) {
   EXPECT_EQ(sub.session->state.queue.size(), 2u);
 }
 
+// "drop": the full session's delivery is dropped before anything is stored
+// for it. Stored and then dropped, a restart would bring it back (and its
+// record would stay on disk as long as the session).
+TEST_F(BrokerTest, DropPolicyStoresNothingForTheFullSession) {
+  test::ManualStore store;
+  Broker small(store, BrokerSettings{2, QueueFullPolicy::kDrop});
+  auto owner = std::make_shared<FakeOwner>();
+  auto sub = small.attach({"s", true, 3600}, owner, kNow);
+  {
+    std::lock_guard lock(sub.session->mutex);
+    sub.session->state.expiry_interval = 3600;
+  }
+  small.store_session(sub.session, {0, 3600, std::nullopt}, [](std::error_code) {});
+  session::ApplySubscribe request;
+  session::SubscribeRequest r;
+  r.filter = "t";
+  r.options.max_qos = QoS::kAtLeastOnce;
+  request.requests.push_back(r);
+  small.subscribe(sub.session, request, [](auto, std::error_code) {});
+  store.commit_all();
+  std::vector<std::error_code> results;
+  for (int i = 0; i < 3; ++i) {
+    session::RoutePublish p;
+    p.message = message("t", QoS::kAtLeastOnce);
+    small.route(sub.session, p, [&results](std::error_code ec) { results.push_back(ec); });
+    store.commit_all();
+  }
+  ASSERT_EQ(results.size(), 3u);
+  for (const std::error_code& ec : results) EXPECT_FALSE(ec);  // all acknowledged
+  EXPECT_EQ(small.counters().deliveries_dropped_queue_full.load(), 1u);
+  EXPECT_EQ(store.committed_operations<storage::PutDelivery>().size(), 2u);
+  std::lock_guard lock(sub.session->mutex);
+  EXPECT_EQ(sub.session->state.queue.size(), 2u);
+}
+
 }  // namespace
 }  // namespace cairn::broker
