@@ -75,7 +75,7 @@ class GroupCommitter final : public DurableStore {
   // Batches waiting for a commit. Lock-free: every network thread asks
   // before each read.
   std::size_t queued() const noexcept { return queued_.load(std::memory_order_relaxed); }
-  bool congested() const noexcept { return queued() >= limits_.congestion_threshold; }
+  bool congested() const noexcept override { return queued() >= limits_.congestion_threshold; }
   const Stats& stats() const noexcept { return stats_; }
 
  private:
