@@ -1,0 +1,158 @@
+// Broker: limits.max_queued_messages and limits.queue_full_policy. A full
+// session's QoS 1/2 delivery is refused ("refuse") or dropped ("drop")
+// before anything is stored for it; QoS 0 to a full queue is dropped.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "broker/broker.h"
+#include "support/manual_store.h"
+
+namespace cairn::broker {
+namespace {
+
+using model::QoS;
+
+const model::WallTime kNow = model::WallTime{} + std::chrono::hours(1000);
+
+class FakeOwner : public SessionOwner {
+ public:
+  void deliveries_ready() override { ++ready; }
+  void kick(mqtt::ReasonCode) override {}
+  int ready = 0;
+};
+
+model::MessagePtr message(std::string topic, QoS qos) {
+  auto m = std::make_shared<model::Message>();
+  m->topic = std::move(topic);
+  m->payload = "p";
+  m->qos = qos;
+  return m;
+}
+
+TEST(BrokerQueueLimit, FullQueueDropsAndCounts) {
+  test::ManualStore store;
+  Broker small(store, BrokerSettings{2});
+  auto owner = std::make_shared<FakeOwner>();
+  auto sub = small.attach({"s", true, 0}, owner, kNow);
+  session::ApplySubscribe request;
+  request.requests.push_back({"t", {}, 0});
+  small.subscribe(sub.session, request, [](auto, std::error_code) {});
+  for (int i = 0; i < 3; ++i) {
+    session::RoutePublish r;
+    r.message = message("t", QoS::kAtMostOnce);
+    small.route(sub.session, r, [](std::error_code) {});
+  }
+  EXPECT_EQ(small.counters().deliveries_dropped_queue_full.load(), 1u);
+}
+
+TEST(BrokerQueueLimit, QueueLimitCountsOnlyWhatWaitsBeyondTheFreeWindow) {
+  // An online client whose window has room is not "queued" for the messages
+  // that room takes, even when they arrive before its connection pumps.
+  test::ManualStore store;
+  Broker small(store, BrokerSettings{2, QueueFullPolicy::kDrop});
+  auto owner = std::make_shared<FakeOwner>();
+  auto sub = small.attach({"s", true, 0}, owner, kNow);
+  {
+    std::lock_guard lock(sub.session->mutex);
+    sub.session->state.send_window = 5;
+    sub.session->state.inflight.push_back({});  // one slot of the five in use
+  }
+  session::ApplySubscribe request;
+  session::SubscribeRequest r;
+  r.filter = "t";
+  r.options.max_qos = QoS::kAtLeastOnce;
+  request.requests.push_back(r);
+  small.subscribe(sub.session, request, [](auto, std::error_code) {});
+  for (int i = 0; i < 7; ++i) {
+    session::RoutePublish p;
+    p.message = message("t", QoS::kAtLeastOnce);
+    small.route(sub.session, p, [](std::error_code) {});
+  }
+  // Room for 4 in the window and 2 queued beyond it: 6 kept, 1 dropped.
+  std::lock_guard lock(sub.session->mutex);
+  EXPECT_EQ(sub.session->state.queue.size(), 6u);
+  EXPECT_EQ(small.counters().deliveries_dropped_queue_full.load(), 1u);
+}
+
+// limits.queue_full_policy = "refuse" (the default): a QoS 1/2 publish to a
+// full session is refused before anything is stored, so nothing acknowledged
+// is ever dropped; QoS 0 to a full queue is dropped and counted.
+TEST(BrokerQueueLimit, FullQueueRefusesQos1And2PublishesUnderTheRefusePolicy) {
+  test::ManualStore store;
+  Broker small(store, BrokerSettings{2, QueueFullPolicy::kRefuse});
+  auto owner = std::make_shared<FakeOwner>();
+  auto sub = small.attach({"s", true, 3600}, owner, kNow);
+  {
+    std::lock_guard lock(sub.session->mutex);
+    sub.session->state.expiry_interval = 3600;
+  }
+  small.store_session(sub.session, {0, 3600, std::nullopt}, [](std::error_code) {});
+  session::ApplySubscribe request;
+  session::SubscribeRequest r;
+  r.filter = "t";
+  r.options.max_qos = QoS::kExactlyOnce;
+  request.requests.push_back(r);
+  small.subscribe(sub.session, request, [](auto, std::error_code) {});
+  store.commit_all();
+  std::vector<std::error_code> results;
+  for (int i = 0; i < 3; ++i) {
+    session::RoutePublish p;
+    p.message = message("t", i == 2 ? QoS::kExactlyOnce : QoS::kAtLeastOnce);
+    small.route(sub.session, p, [&results](std::error_code ec) { results.push_back(ec); });
+    store.commit_all();
+  }
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_FALSE(results[0]);
+  EXPECT_FALSE(results[1]);
+  EXPECT_EQ(results[2], BrokerErrc::kQueueFull);
+  EXPECT_EQ(small.counters().publishes_refused_queue_full.load(), 1u);
+  EXPECT_EQ(small.counters().deliveries_dropped_queue_full.load(), 0u);
+  EXPECT_EQ(store.committed_operations<storage::PutDelivery>().size(), 2u);  // not the third
+  session::RoutePublish qos0;
+  qos0.message = message("t", QoS::kAtMostOnce);
+  small.route(sub.session, qos0, [](std::error_code) {});
+  EXPECT_EQ(small.counters().deliveries_dropped_queue_full.load(), 1u);
+  std::lock_guard lock(sub.session->mutex);
+  EXPECT_EQ(sub.session->state.queue.size(), 2u);
+}
+
+// "drop": the full session's delivery is dropped before anything is stored
+// for it. Stored and then dropped, a restart would bring it back (and its
+// record would stay on disk as long as the session).
+TEST(BrokerQueueLimit, DropPolicyStoresNothingForTheFullSession) {
+  test::ManualStore store;
+  Broker small(store, BrokerSettings{2, QueueFullPolicy::kDrop});
+  auto owner = std::make_shared<FakeOwner>();
+  auto sub = small.attach({"s", true, 3600}, owner, kNow);
+  {
+    std::lock_guard lock(sub.session->mutex);
+    sub.session->state.expiry_interval = 3600;
+  }
+  small.store_session(sub.session, {0, 3600, std::nullopt}, [](std::error_code) {});
+  session::ApplySubscribe request;
+  session::SubscribeRequest r;
+  r.filter = "t";
+  r.options.max_qos = QoS::kAtLeastOnce;
+  request.requests.push_back(r);
+  small.subscribe(sub.session, request, [](auto, std::error_code) {});
+  store.commit_all();
+  std::vector<std::error_code> results;
+  for (int i = 0; i < 3; ++i) {
+    session::RoutePublish p;
+    p.message = message("t", QoS::kAtLeastOnce);
+    small.route(sub.session, p, [&results](std::error_code ec) { results.push_back(ec); });
+    store.commit_all();
+  }
+  ASSERT_EQ(results.size(), 3u);
+  for (const std::error_code& ec : results) EXPECT_FALSE(ec);  // all acknowledged
+  EXPECT_EQ(small.counters().deliveries_dropped_queue_full.load(), 1u);
+  EXPECT_EQ(store.committed_operations<storage::PutDelivery>().size(), 2u);
+  std::lock_guard lock(sub.session->mutex);
+  EXPECT_EQ(sub.session->state.queue.size(), 2u);
+}
+
+}  // namespace
+}  // namespace cairn::broker
