@@ -38,8 +38,8 @@ bool LeveldbStore::unref(std::uint64_t segment) {
 // order; what a group adds to queues (one chunk per session) and the
 // segment its messages go to are written at the end, so an operation later
 // in the group (a session removed after a delivery was queued for it) still
-// sees and undoes them. Acks arrive only for deliveries committed earlier
-// (D2: nothing is delivered before its commit), never for this group's.
+// sees and undoes them. Progress on a delivery of this same group (which the
+// broker never sends: D2) is applied once the delivery is indexed.
 std::error_code LeveldbStore::commit(std::span<Batch> group) {
   space_.refresh();
   leveldb::WriteBatch wb;
