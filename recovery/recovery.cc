@@ -37,10 +37,10 @@ std::string RecoveryReport::summary() const {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
   return fmt::format(
       "recovered {} sessions, {} subscriptions, {} retained messages, {} queued deliveries "
-      "({} in flight), {} incoming QoS 2 awaiting PUBREL; {} orphan records removed; "
-      "{} bytes read in {} ms",
-      load.sessions, load.subscriptions, load.retained, load.queued, inflight, load.incoming_qos2,
-      load.orphans, load.bytes_read, ms);
+      "({} in flight, {} left on disk), {} incoming QoS 2 awaiting PUBREL; {} orphan records "
+      "removed; {} bytes read in {} ms",
+      load.sessions, load.subscriptions, load.retained, load.queued, inflight, on_disk,
+      load.incoming_qos2, load.orphans, load.bytes_read, ms);
 }
 
 Recovered recover(const storage::LeveldbStore::Options& options) {
@@ -51,6 +51,7 @@ Recovered recover(const storage::LeveldbStore::Options& options) {
   out.error = std::move(opened.error);
   out.report.load = std::move(opened.report);
   out.report.inflight = count_inflight(opened.state);
+  for (const auto& [client, tail] : opened.state.paged) out.report.on_disk += tail.count;
   out.state = std::move(opened.state);
   out.report.duration = std::chrono::steady_clock::now() - started;
   return out;

@@ -24,6 +24,8 @@ struct RecoveryReport {
   // Queued deliveries that go out again with their recorded packet
   // identifier (QoS 2 PUBLISH with DUP, or PUBREL) when their client returns.
   std::size_t inflight = 0;
+  // Queued deliveries left on disk, read back as their clients take them (D7).
+  std::size_t on_disk = 0;
   std::chrono::steady_clock::duration duration{};
 
   // One line for the log: every count, orphans repaired, the time it took.

@@ -18,12 +18,18 @@ class StoreCategory final : public std::error_category {
         return "the commit failed";
       case StoreErrc::kNoSpace:
         return "the data volume is low on free space (storage.min_free_space_mb)";
+      case StoreErrc::kUnreadable:
+        return "a queued delivery cannot be read back from the store";
+      case StoreErrc::kUnsupported:
+        return "this store cannot read queues back";
     }
     return "unknown store error";
   }
 };
 
 }  // namespace
+
+void DurableStore::load(LoadRequest, LoadCompletion done) { done({}, StoreErrc::kUnsupported); }
 
 const std::error_category& store_category() noexcept {
   static const StoreCategory category;

@@ -9,21 +9,47 @@
 // executor posts there from the completion.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <limits>
+#include <string>
 #include <system_error>
+#include <vector>
 
 #include "storage/batch.h"
+#include "storage/stored_state.h"
 
 namespace cairn::storage {
+
+// Part of a session's queue to read back into memory (paging, D7): the
+// deliveries not yet acknowledged whose sequence is at least `from`, in
+// sequence order, at most `max_count` of them and, past the first, at most
+// `max_bytes` of message footprint (model::footprint).
+struct LoadRequest {
+  std::string client_id;
+  std::uint64_t from = 0;
+  std::size_t max_count = 0;
+  std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max();
+};
 
 class DurableStore {
  public:
   using Completion = std::function<void(std::error_code)>;
+  using LoadCompletion = std::function<void(std::vector<StoredDelivery>, std::error_code)>;
 
   virtual ~DurableStore() = default;
 
   // REQUIRES: `done` is cheap and does not call back into this store.
   virtual void submit(Batch batch, Completion done) = 0;
+
+  // Whether load() works: a store that cannot read a queue back keeps every
+  // queue in memory (the broker then does not page).
+  virtual bool can_load() const noexcept { return false; }
+  // Reads part of a session's queue back. Ordered with submit(): the result
+  // holds every delivery whose batch completed before this call was made.
+  // `done` runs on the store's thread, like a completion, with an error when
+  // the records cannot be read (nothing is changed then).
+  virtual void load(LoadRequest request, LoadCompletion done);
 
   // True once a commit has failed: the store refuses everything after (D8).
   virtual bool failed() const noexcept = 0;
@@ -44,10 +70,12 @@ class DurableStore {
 };
 
 enum class StoreErrc {
-  kFailed = 1,  // a commit failed earlier; the store accepts nothing (D8)
-  kClosed,      // submitted after close()
-  kIo,          // the commit itself failed
-  kNoSpace,     // refused: the data volume is low on free space (not a failure)
+  kFailed = 1,   // a commit failed earlier; the store accepts nothing (D8)
+  kClosed,       // submitted after close()
+  kIo,           // the commit itself failed
+  kNoSpace,      // refused: the data volume is low on free space (not a failure)
+  kUnreadable,   // load(): a queued delivery's records cannot be read
+  kUnsupported,  // load() on a store that cannot read queues back
 };
 
 const std::error_category& store_category() noexcept;

@@ -14,7 +14,7 @@ void GroupCommitter::submit(Batch batch, Completion done) {
   {
     std::lock_guard lock(mutex_);
     if (!closing_) {
-      queue_.push_back(Pending{std::move(batch), std::move(done)});
+      queue_.push_back(Pending{std::move(batch), std::move(done), {}});
       queued_.store(queue_.size(), std::memory_order_relaxed);
       // One wake-up per group at most: the thread is either syncing (it
       // takes this batch with the next group) or waiting for the first one.
@@ -23,6 +23,19 @@ void GroupCommitter::submit(Batch batch, Completion done) {
     }
   }
   done(StoreErrc::kClosed);  // after close(): refused, on the caller's thread
+}
+
+void GroupCommitter::run_in_order(std::function<void(std::error_code)> task) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!closing_) {
+      queue_.push_back(Pending{{}, {}, std::move(task)});
+      queued_.store(queue_.size(), std::memory_order_relaxed);
+      if (queue_.size() == 1) wake_.notify_one();
+      return;
+    }
+  }
+  task(StoreErrc::kClosed);
 }
 
 void GroupCommitter::close() {
@@ -37,19 +50,30 @@ void GroupCommitter::close() {
 void GroupCommitter::run() {
   std::vector<Pending> group;
   for (;;) {
+    std::function<void(std::error_code)> task;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return closing_ || !queue_.empty(); });
       if (queue_.empty()) return;  // closing, and everything completed
-      const std::size_t n = std::min(queue_.size(), limits_.max_batches_per_commit);
       group.clear();
-      for (std::size_t i = 0; i < n; ++i) {
-        group.push_back(std::move(queue_.front()));
+      if (queue_.front().task) {
+        task = std::move(queue_.front().task);
         queue_.pop_front();
+      } else {
+        // A group ends before the next task: the task sees it completed.
+        const std::size_t n = std::min(queue_.size(), limits_.max_batches_per_commit);
+        for (std::size_t i = 0; i < n && !queue_.front().task; ++i) {
+          group.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
       }
       queued_.store(queue_.size(), std::memory_order_relaxed);
     }
-    commit_group(group);
+    if (task) {
+      task(failed() ? std::error_code(StoreErrc::kFailed) : std::error_code{});
+    } else {
+      commit_group(group);
+    }
   }
 }
 

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <span>
 #include <system_error>
@@ -69,6 +70,12 @@ class GroupCommitter final : public DurableStore {
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
   void submit(Batch batch, Completion done) override;
+  // Runs `task` on the committer thread after every batch submitted before
+  // it has completed and before any submitted after it is committed: a read
+  // that must see the commits before it (LeveldbStore::load). The argument is
+  // StoreErrc::kFailed once the committer has failed, kClosed after close().
+  // REQUIRES: `task` does not block on the disk for long; it delays commits.
+  void run_in_order(std::function<void(std::error_code)> task);
   bool failed() const noexcept override { return failed_.load(std::memory_order_acquire); }
   void close() override;
 
@@ -82,6 +89,7 @@ class GroupCommitter final : public DurableStore {
   struct Pending {
     Batch batch;
     Completion done;
+    std::function<void(std::error_code)> task;  // set: a task, not a batch
   };
 
   void run();

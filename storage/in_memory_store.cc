@@ -21,6 +21,41 @@ InMemoryStore::Contents InMemoryStore::snapshot() const {
   return contents_;
 }
 
+void InMemoryStore::load(LoadRequest request, LoadCompletion done) {
+  committer_.run_in_order(
+      [this, request = std::move(request), done = std::move(done)](std::error_code ec) {
+        std::vector<StoredDelivery> out;
+        if (!ec && request.max_count > 0) {
+          std::lock_guard lock(contents_mutex_);
+          auto queue = contents_.deliveries.find(request.client_id);
+          if (queue != contents_.deliveries.end()) {
+            std::uint64_t bytes = 0;
+            for (auto it = queue->second.lower_bound(request.from);
+                 it != queue->second.end() && out.size() < request.max_count; ++it) {
+              StoredDelivery d = stored(it->first, it->second);
+              bytes += model::footprint(*d.message);
+              if (!out.empty() && bytes > request.max_bytes) break;
+              out.push_back(std::move(d));
+            }
+          }
+        }
+        done(std::move(out), ec);
+      });
+}
+
+StoredDelivery InMemoryStore::stored(std::uint64_t sequence,
+                                     const Contents::StoredDelivery& d) const {
+  StoredDelivery sd;
+  sd.sequence = sequence;
+  sd.message = contents_.messages.at(d.delivery.message_id);
+  sd.qos = d.delivery.qos;
+  sd.retain = d.delivery.retain;
+  sd.subscription_ids = d.delivery.subscription_ids;
+  sd.packet_id = d.packet_id;
+  sd.released = d.released;
+  return sd;
+}
+
 StoredState InMemoryStore::stored_state() const {
   std::lock_guard lock(contents_mutex_);
   const Contents& c = contents_;
@@ -31,17 +66,7 @@ StoredState InMemoryStore::stored_state() const {
   }
   for (const auto& [client, queue] : c.deliveries) {
     std::vector<StoredDelivery> out;
-    for (const auto& [sequence, d] : queue) {
-      StoredDelivery sd;
-      sd.sequence = sequence;
-      sd.message = c.messages.at(d.delivery.message_id);
-      sd.qos = d.delivery.qos;
-      sd.retain = d.delivery.retain;
-      sd.subscription_ids = d.delivery.subscription_ids;
-      sd.packet_id = d.packet_id;
-      sd.released = d.released;
-      out.push_back(std::move(sd));
-    }
+    for (const auto& [sequence, d] : queue) out.push_back(stored(sequence, d));
     if (!out.empty()) s.queues[client] = std::move(out);
   }
   s.retained = c.retained;

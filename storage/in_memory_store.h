@@ -42,6 +42,8 @@ class InMemoryStore final : public DurableStore, private CommitSink {
   InMemoryStore& operator=(const InMemoryStore&) = delete;
 
   void submit(Batch batch, Completion done) override;
+  bool can_load() const noexcept override { return true; }
+  void load(LoadRequest request, LoadCompletion done) override;
   bool failed() const noexcept override;
   bool congested() const noexcept override { return committer_.congested(); }
   void close() override;
@@ -54,6 +56,8 @@ class InMemoryStore final : public DurableStore, private CommitSink {
  private:
   std::error_code commit(std::span<Batch> group) override;
   void apply(Batch& batch);  // REQUIRES: contents_mutex_ held
+  // A committed delivery as StoredState gives it. REQUIRES: contents_mutex_ held.
+  StoredDelivery stored(std::uint64_t sequence, const Contents::StoredDelivery& d) const;
 
   mutable std::mutex contents_mutex_;
   Contents contents_;                                      // guarded by contents_mutex_

@@ -208,7 +208,10 @@ std::error_code LeveldbStore::commit(std::span<Batch> group) {
       wb.Put(record::cursor_key(client), record::encode_cursor(q->second.cursor()));
     }
   }
-  for (std::uint64_t s : dead_segments) wb.Delete(record::segment_key(s));
+  for (std::uint64_t s : dead_segments) {
+    wb.Delete(record::segment_key(s));
+    forget_segment(s);
+  }
 
   leveldb::WriteOptions sync;
   sync.sync = true;

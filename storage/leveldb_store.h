@@ -13,6 +13,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -69,6 +71,11 @@ class LeveldbStore final : public DurableStore, private CommitSink {
     // Free space to keep on the data volume (FreeSpaceGuard); 0: no check.
     std::uint64_t min_free_bytes = 0;
     FreeSpaceGuard::Probe free_space_probe = &FreeSpaceGuard::statvfs_probe;
+    // Deliveries per queue that open() reads into StoredState::queues besides
+    // those in flight; the rest stay on disk, described by
+    // StoredState::paged, for load() to read as the client takes them (D7).
+    // The default reads every queue whole.
+    std::size_t queue_window = std::numeric_limits<std::size_t>::max();
   };
   struct Opened {
     std::unique_ptr<LeveldbStore> store;  // null on error
@@ -84,6 +91,8 @@ class LeveldbStore final : public DurableStore, private CommitSink {
   LeveldbStore& operator=(const LeveldbStore&) = delete;
 
   void submit(Batch batch, Completion done) override;
+  bool can_load() const noexcept override { return true; }
+  void load(LoadRequest request, LoadCompletion done) override;
   bool failed() const noexcept override { return committer_.failed(); }
   bool space_low() const noexcept override { return space_.low(); }
   bool congested() const noexcept override { return committer_.congested(); }
@@ -108,6 +117,11 @@ class LeveldbStore final : public DurableStore, private CommitSink {
   std::error_code commit(std::span<Batch> group) override;
   // Unreferences a segment; true when nothing refers to it any more.
   bool unref(std::uint64_t segment);
+  // load() on the committer thread.
+  std::error_code read_queue(const LoadRequest& request, std::vector<StoredDelivery>& out);
+  // A segment's messages, from the cache or the disk; null when unreadable.
+  std::shared_ptr<const std::vector<model::MessagePtr>> read_segment(std::uint64_t segment);
+  void forget_segment(std::uint64_t segment);
 
   std::unique_ptr<leveldb::DB> db_;
   FreeSpaceGuard space_;
@@ -117,6 +131,13 @@ class LeveldbStore final : public DurableStore, private CommitSink {
   std::unordered_map<std::string, ClientKeys> keys_;
   std::unordered_map<std::uint64_t, std::uint32_t> segment_refs_;
   std::uint64_t next_segment_ = 1;
+  // Segments load() decoded lately: a backlog fanned out to many sessions is
+  // read and decoded once, not once per session, and its sessions share the
+  // message objects. Bounded by the messages it holds.
+  std::unordered_map<std::uint64_t, std::shared_ptr<const std::vector<model::MessagePtr>>>
+      segment_cache_;
+  std::deque<std::uint64_t> segment_cache_order_;  // oldest first
+  std::size_t segment_cache_messages_ = 0;
 
   GroupCommitter committer_;  // last: its thread uses everything above
 };

@@ -1,6 +1,7 @@
 // LeveldbStore::open: reads the store back (storage/FORMAT.md, "Opening").
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <utility>
 
@@ -30,7 +31,14 @@ std::string printable(std::string_view key) {
 struct Loaded {
   std::optional<std::uint32_t> format;
   bool empty = true;
-  std::map<std::uint64_t, std::vector<model::MessagePtr>> segments;
+  // Per segment, its messages' footprints, and the messages themselves only
+  // when every queue is read whole: a windowed open reads those it needs
+  // again afterwards, so a large backlog is never in memory all at once.
+  struct Segment {
+    std::vector<std::uint32_t> footprints;
+    std::vector<model::MessagePtr> messages;
+  };
+  std::map<std::uint64_t, Segment> segments;
   std::map<std::string, std::map<std::uint64_t, std::vector<record::ChunkEntry>>> chunks;
   std::map<std::string, record::Cursor> cursors;
   std::vector<std::string> damaged_keys;  // records that do not parse
@@ -75,6 +83,7 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
   std::unique_ptr<leveldb::DB> db(raw);
 
   // --- read every record ---
+  const bool keep_messages = options.queue_window == std::numeric_limits<std::size_t>::max();
   Loaded loaded;
   StoredState& state = out.state;
   {
@@ -97,7 +106,12 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
             break;
           case record::Space::kSegment:
             if (auto s = record::decode_segment(value)) {
-              loaded.segments.emplace(k->number, std::move(*s));
+              Loaded::Segment& segment = loaded.segments[k->number];
+              segment.footprints.reserve(s->size());
+              for (const model::MessagePtr& m : *s) {
+                segment.footprints.push_back(static_cast<std::uint32_t>(model::footprint(*m)));
+              }
+              if (keep_messages) segment.messages = std::move(*s);
             } else {
               ok = false;
             }
@@ -195,6 +209,13 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
   // --- queues: chunks minus cursors, each delivery resolved to its message ---
   std::unordered_map<std::uint64_t, std::uint32_t> refs;
   std::unordered_map<std::string, QueueIndex> queues;
+  // A queued delivery and where its message is (segment, index).
+  struct Located {
+    StoredDelivery delivery;
+    std::uint64_t segment = 0;
+    std::uint32_t index = 0;
+  };
+  std::map<std::string, std::vector<Located>> windows;  // what is read into memory
   for (auto& [client, chunks] : loaded.chunks) {
     const bool has_session = state.sessions.contains(client);
     const record::Cursor no_cursor;
@@ -205,7 +226,7 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
       continue;
     }
     QueueIndex index;
-    std::vector<StoredDelivery> queue;
+    std::vector<Located> queue;
     for (auto& [first, entries] : chunks) {
       std::vector<bool> live(entries.size(), false);
       std::size_t live_count = 0;
@@ -213,7 +234,7 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
         const record::ChunkEntry& e = entries[i];
         if (cursor.is_acked(e.sequence)) continue;
         auto seg = loaded.segments.find(e.segment);
-        if (seg == loaded.segments.end() || e.index >= seg->second.size()) {
+        if (seg == loaded.segments.end() || e.index >= seg->second.footprints.size()) {
           report.damage.push_back(fmt::format(
               "client '{}': queued delivery {} refers to a missing message (segment {}, index {})",
               client, e.sequence, e.segment, e.index));
@@ -227,13 +248,19 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
         orphan(record::chunk_key(client, first));
         continue;
       }
+      // A live chunk keeps its acknowledged sequences in the cursor: none
+      // may be taken again by a new delivery.
+      std::uint64_t& next = state.next_sequence[client];
+      next = std::max(next, entries.back().sequence + 1);
       for (std::size_t i = 0; i < entries.size(); ++i) {
         if (!live[i]) continue;
         const record::ChunkEntry& e = entries[i];
         ++refs[e.segment];
-        StoredDelivery d;
+        Located l;
+        l.segment = e.segment;
+        l.index = e.index;
+        StoredDelivery& d = l.delivery;
         d.sequence = e.sequence;
-        d.message = loaded.segments[e.segment][e.index];
         d.qos = e.qos;
         d.retain = e.retain;
         d.subscription_ids = e.subscription_ids;
@@ -241,7 +268,7 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
           d.packet_id = sent->packet_id;
           d.released = sent->released;
         }
-        queue.push_back(std::move(d));
+        queue.push_back(std::move(l));
       }
       // The index holds the chunk whole; entries acknowledged (or dropped as
       // damaged) are acked in it so that its cursor says so.
@@ -251,28 +278,72 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
       }
     }
     if (queue.empty()) continue;
-    for (const StoredDelivery& d : queue) {
-      if (d.packet_id != 0) index.sent(d.sequence, d.packet_id, d.released);
+    for (const Located& l : queue) {
+      if (l.delivery.packet_id != 0) {
+        index.sent(l.delivery.sequence, l.delivery.packet_id, l.delivery.released);
+      }
     }
-    std::sort(queue.begin(), queue.end(),
-              [](const auto& a, const auto& b) { return a.sequence < b.sequence; });
+    std::sort(queue.begin(), queue.end(), [](const Located& a, const Located& b) {
+      return a.delivery.sequence < b.delivery.sequence;
+    });
     report.queued += queue.size();
-    report.released += static_cast<std::size_t>(
-        std::count_if(queue.begin(), queue.end(), [](const auto& d) { return d.released; }));
+    report.released += static_cast<std::size_t>(std::count_if(
+        queue.begin(), queue.end(), [](const Located& l) { return l.delivery.released; }));
     if (!(index.cursor() == cursor)) {
       fixes.Put(record::cursor_key(client), record::encode_cursor(index.cursor()));
     }
-    state.queues.emplace(client, std::move(queue));
+    // In flight and the window's first deliveries are read; the rest stays
+    // on disk as the queue's tail (D7).
+    std::vector<Located> window;
+    std::size_t waiting = 0;
+    StoredQueueTail tail;
+    for (Located& l : queue) {
+      if (l.delivery.packet_id == 0 && waiting++ >= options.queue_window) {
+        if (tail.count++ == 0) tail.from = l.delivery.sequence;
+        tail.bytes += loaded.segments[l.segment].footprints[l.index];
+      } else {
+        window.push_back(std::move(l));
+      }
+    }
+    if (tail.count > 0) state.paged.emplace(client, tail);
+    if (!window.empty()) windows.emplace(client, std::move(window));
     queues.emplace(client, std::move(index));
   }
+  // The window's messages: from the segments kept, or read again.
+  for (auto& [client, window] : windows) {
+    std::vector<StoredDelivery>& out = state.queues[client];
+    out.reserve(window.size());
+    for (Located& l : window) {
+      Loaded::Segment& segment = loaded.segments[l.segment];
+      if (segment.messages.empty()) {
+        std::string value;
+        leveldb::ReadOptions read;
+        read.verify_checksums = true;
+        std::optional<std::vector<model::MessagePtr>> decoded;
+        if (db->Get(read, record::segment_key(l.segment), &value).ok()) {
+          decoded = record::decode_segment(value);
+        }
+        if (!decoded || decoded->size() != segment.footprints.size()) {
+          report.damage.push_back(
+              fmt::format("segment {} cannot be read again: it changed while opening", l.segment));
+          continue;
+        }
+        segment.messages = std::move(*decoded);
+      }
+      l.delivery.message = segment.messages[l.index];
+      out.push_back(std::move(l.delivery));
+    }
+  }
+  windows.clear();
   for (const auto& [client, cursor] : loaded.cursors) {
     if (!queues.contains(client)) orphan(record::cursor_key(client));
   }
   std::uint64_t last_segment = 0;
-  for (const auto& [id, messages] : loaded.segments) {
+  for (const auto& [id, segment] : loaded.segments) {
     last_segment = std::max(last_segment, id);
     if (!refs.contains(id)) orphan(record::segment_key(id));
   }
+  loaded.segments.clear();
 
   report.sessions = state.sessions.size();
   for (const auto& [client, subs] : state.subscriptions) report.subscriptions += subs.size();

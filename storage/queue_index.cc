@@ -63,6 +63,16 @@ QueueIndex::AckResult QueueIndex::ack(std::uint64_t sequence) {
   return result;
 }
 
+std::vector<QueueIndex::Entry> QueueIndex::live_from(std::uint64_t from, std::size_t max) const {
+  std::vector<Entry> out;
+  auto it = std::lower_bound(entries_.begin() + static_cast<std::ptrdiff_t>(head_), entries_.end(),
+                             from, [](const Entry& x, std::uint64_t s) { return x.sequence < s; });
+  for (; it != entries_.end() && out.size() < max; ++it) {
+    if (it->segment != 0) out.push_back(*it);
+  }
+  return out;
+}
+
 bool QueueIndex::sent(std::uint64_t sequence, std::uint16_t packet_id, bool released) {
   const Entry* entry = find(sequence);
   if (entry == nullptr || entry->segment == 0 || packet_id == 0) return false;

@@ -40,6 +40,15 @@ class QueueIndex {
   // there is no such entry.
   bool sent(std::uint64_t sequence, std::uint16_t packet_id, bool released);
 
+  // Up to `max` unacknowledged entries with a sequence of at least `from`,
+  // in sequence order: what paging reads back (LeveldbStore::load).
+  std::vector<Entry> live_from(std::uint64_t from, std::size_t max) const;
+  // The outgoing QoS 2 state of an unacknowledged entry, if it was sent.
+  const record::Cursor::Sent* sent_of(std::uint64_t sequence) const {
+    auto it = sent_.find(sequence);
+    return it == sent_.end() ? nullptr : &it->second;
+  }
+
   // The cursor to store: acked sequences of live chunks, outgoing QoS 2 state.
   record::Cursor cursor() const { return record::Cursor::of(acked_, sent_); }
   bool cursor_empty() const { return acked_.empty() && sent_.empty(); }

@@ -36,23 +36,42 @@ struct StoredDelivery {
   }
 };
 
+// The rest of a session's queue, left on disk by an open that reads only a
+// window of each queue (paging, D7): `count` deliveries of `bytes` footprint,
+// every one with a sequence of at least `from`; the deliveries in
+// StoredState::queues that are not in flight all come before `from`.
+struct StoredQueueTail {
+  std::uint64_t from = 0;
+  std::size_t count = 0;
+  std::uint64_t bytes = 0;
+  bool operator==(const StoredQueueTail&) const = default;
+};
+
 struct StoredState {
   std::map<std::string, PutSession> sessions;  // by client id
   // client id -> filter -> subscription
   std::map<std::string, std::map<std::string, PutSubscription>> subscriptions;
-  // client id -> its queue, in sequence order (only non-empty queues)
+  // client id -> its queue, in sequence order (only non-empty queues); with
+  // a window, only the deliveries in flight and the window's.
   std::map<std::string, std::vector<StoredDelivery>> queues;
+  // client id -> what a windowed open left on disk (only non-empty tails)
+  std::map<std::string, StoredQueueTail> paged;
+  // client id -> the first sequence a new delivery may take: past every one
+  // the store still holds a record of, acknowledged ones included.
+  std::map<std::string, std::uint64_t> next_sequence;
   std::map<std::string, model::MessagePtr> retained;  // by topic
   // client id -> incoming QoS 2 packet identifiers awaiting PUBREL (D4)
   std::map<std::string, std::set<std::uint16_t>> incoming_qos2;
 
+  // Compares what a restart delivers; next_sequence is left out: a store
+  // that keeps acknowledged records longer gives a larger one.
   bool operator==(const StoredState& o) const {
     if (retained.size() != o.retained.size()) return false;
     for (auto a = retained.begin(), b = o.retained.begin(); a != retained.end(); ++a, ++b) {
       if (a->first != b->first || !(*a->second == *b->second)) return false;
     }
     return sessions == o.sessions && subscriptions == o.subscriptions && queues == o.queues &&
-           incoming_qos2 == o.incoming_qos2;
+           paged == o.paged && incoming_qos2 == o.incoming_qos2;
   }
 };
 

@@ -58,6 +58,9 @@ asio::ip::tcp::endpoint resolve(asio::io_context& context, const std::string& li
 broker::BrokerSettings broker_settings(const config::Config& c) {
   broker::BrokerSettings s;
   s.max_queued = c.limits.max_queued_messages;
+  s.max_queued_bytes = std::uint64_t{c.limits.max_queued_mb} << 20;
+  s.memory_window = c.limits.memory_window_messages;
+  s.memory_window_bytes = std::uint64_t{c.limits.memory_window_mb} << 20;
   s.queue_full_policy = c.limits.queue_full_policy == config::QueueFullPolicy::kRefuse
                             ? broker::QueueFullPolicy::kRefuse
                             : broker::QueueFullPolicy::kDrop;
@@ -68,6 +71,9 @@ recovery::Recovered open_store(const config::Config& config) {
   storage::LeveldbStore::Options options;
   options.directory = config.data_dir;
   options.min_free_bytes = std::uint64_t{config.min_free_space_mb} * 1024 * 1024;
+  // Every session is offline at start-up: none keeps its stored deliveries
+  // in memory (D7), only those in flight, which must be re-sent first.
+  options.queue_window = 0;
   recovery::Recovered recovered = recovery::recover(options);
   if (!recovered.store) throw StoreError(recovered.error);
   return recovered;

@@ -1,6 +1,7 @@
 #include "broker/broker.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -63,6 +64,7 @@ Broker::Attachment Broker::attach(const session::AttachSession& request,
       existing->disconnected_at.reset();
       existing->pending_will.reset();
       existing->will_at.reset();
+      existing->paged.unreadable = false;  // a new connection tries its tail again
       result = {existing, ++existing->generation, true};
     } else {
       // Clean Start ends the old session: its pending will goes out now.
@@ -109,6 +111,8 @@ void Broker::detach(const std::shared_ptr<Session>& session, std::uint64_t gener
         session->expires_at = now + std::chrono::seconds(request.expiry_interval);
       }
       session->disconnected_at = now;
+      // Its stored deliveries wait on disk until it is back (D7).
+      page_out_queue(*session);
       // The disconnect time and any will waiting for its delay, so that a
       // restart counts the downtime. Nothing waits on it: at worst a crash
       // before it commits counts the session as disconnected at the restart.
@@ -139,6 +143,7 @@ void Broker::end_session(const std::shared_ptr<Session>& session) {
     session->ended = true;
     subscriptions.swap(session->subscriptions);
     session->state.queue.clear();
+    session->paged = PagedTail{};
     stored = session->stored;
     session->stored = false;
   }
@@ -175,6 +180,7 @@ storage::PutSession Broker::session_record(const Session& session) const {
 void Broker::store_session(const std::shared_ptr<Session>& session,
                            const session::StoreSession& request, Done done) {
   storage::Batch batch;
+  PagedTail tail;
   {
     std::lock_guard lock(session->mutex);
     if (request.expiry_interval > 0) {
@@ -186,7 +192,34 @@ void Broker::store_session(const std::shared_ptr<Session>& session,
     } else if (session->stored) {
       batch.operations.push_back(storage::RemoveSession{session->state.client_id});
       session->stored = false;
+      if (session->paged.count > 0) {
+        // No longer persistent: nothing stays stored, so what waits on disk
+        // comes into memory before its records go (read, then removed, in
+        // the store's order).
+        session->paged.loading = true;
+        tail = session->paged;
+      }
     }
+  }
+  if (tail.loading) {
+    storage::LoadRequest all;
+    all.client_id = session->state.client_id;
+    all.from = tail.from;
+    all.max_count = std::numeric_limits<std::size_t>::max();
+    store_.load(std::move(all), [this, session, epoch = tail.epoch](
+                                    std::vector<storage::StoredDelivery> loaded, std::error_code) {
+      std::shared_ptr<SessionOwner> owner;
+      {
+        std::lock_guard lock(session->mutex);
+        if (session->ended || session->paged.epoch != epoch) return;
+        add_paged_in(*session, loaded);
+        const std::uint64_t next = epoch + 1;
+        session->paged = PagedTail{};
+        session->paged.epoch = next;
+        owner = session->owner.lock();
+      }
+      if (owner) owner->deliveries_ready();
+    });
   }
   submit(std::move(batch), std::move(done));
 }

@@ -42,9 +42,18 @@ enum class QueueFullPolicy : std::uint8_t {
 
 struct BrokerSettings {
   // Deliveries a session may have waiting beyond its free in-flight window
-  // (limits.max_queued_messages); what happens past it is the policy's.
-  std::size_t max_queued = 100'000;
+  // (limits.max_queued_messages), in memory and on disk, and their footprint
+  // (limits.max_queued_bytes; 0: no limit); what happens past either is the
+  // policy's.
+  std::size_t max_queued = 1'000'000;
+  std::uint64_t max_queued_bytes = 1ULL << 30;
   QueueFullPolicy queue_full_policy = QueueFullPolicy::kRefuse;
+  // What a persistent session keeps of its queue in memory while connected
+  // (limits.memory_window_messages, limits.memory_window_bytes); the rest is
+  // read back from the store as the client takes it (D7). A disconnected
+  // session keeps none of its stored deliveries in memory.
+  std::size_t memory_window = 1'000;
+  std::uint64_t memory_window_bytes = 4ULL << 20;
 };
 
 struct BrokerCounters {
@@ -57,6 +66,10 @@ struct BrokerCounters {
   std::atomic<std::uint64_t> wills_published{0};
   // QoS 1/2 publishes refused while the data volume was low on space.
   std::atomic<std::uint64_t> publishes_refused_no_space{0};
+  // Paging (D7): deliveries left on disk when committed or at a disconnect,
+  // and read back.
+  std::atomic<std::uint64_t> deliveries_paged_out{0};
+  std::atomic<std::uint64_t> deliveries_paged_in{0};
 };
 
 class Broker {
@@ -126,6 +139,12 @@ class Broker {
   // Kicks every attached connection with `reason` (0x8B at shutdown).
   void kick_all(mqtt::ReasonCode reason);
 
+  // Paging (D7), for the connection that drives `session`: whether its queue
+  // in memory has run low while more waits on disk (REQUIRES: session.mutex
+  // held), and the load that refills it (REQUIRES: not held).
+  bool wants_page_in(const Session& session) const;
+  void page_in(const std::shared_ptr<Session>& session);
+
   // The store has more waiting than it should: stop reading from clients.
   bool store_congested() const noexcept { return store_.congested(); }
 
@@ -150,6 +169,15 @@ class Broker {
   void count_drop(Session& session, const model::Message& message);
   // Adds deliveries to their sessions' queues and wakes the attached connections.
   void enqueue(std::vector<Queued>& queued);
+  // Paging (D7). REQUIRES for all three: session.mutex held.
+  // Whether a delivery just committed stays on disk only (counted in the tail).
+  bool page_out(Session& session, const session::Delivery& delivery);
+  // The stored deliveries of the memory queue go to the tail (at a disconnect).
+  void page_out_queue(Session& session);
+  // Adds loaded deliveries to the memory queue, minus those in flight.
+  void add_paged_in(Session& session, std::vector<storage::StoredDelivery>& loaded);
+  void paged_in(const std::shared_ptr<Session>& session, std::uint64_t epoch,
+                std::vector<storage::StoredDelivery> loaded, std::error_code ec);
   // Publishes a will (or any broker-made message) through the normal route.
   void publish_will(session::ScheduleWill will, model::WallTime now);
   // Ends a session: subscriptions, queue and stored records go.

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "storage/durable_store.h"
+
 namespace cairn::broker {
 namespace {
 
@@ -18,6 +20,11 @@ class BrokerCategory final : public std::error_category {
 };
 
 }  // namespace
+
+mqtt::ReasonCode refusal_reason(std::error_code ec) noexcept {
+  const bool quota = ec == storage::StoreErrc::kNoSpace || ec == BrokerErrc::kQueueFull;
+  return quota ? mqtt::ReasonCode::kQuotaExceeded : mqtt::ReasonCode::kUnspecifiedError;
+}
 
 const std::error_category& broker_category() noexcept {
   static const BrokerCategory category;

@@ -4,6 +4,8 @@
 
 #include <system_error>
 
+#include "mqtt/reason_code.h"
+
 namespace cairn::broker {
 
 enum class BrokerErrc {
@@ -11,6 +13,11 @@ enum class BrokerErrc {
   // limits.queue_full_policy is "refuse": nobody gets it, nothing is stored.
   kQueueFull = 1,
 };
+
+// What an MQTT 5 client is told when its message was refused or the store
+// did not take it: 0x97 Quota exceeded for what it may retry later (the
+// data volume low on space, a full session), else 0x80.
+mqtt::ReasonCode refusal_reason(std::error_code ec) noexcept;
 
 const std::error_category& broker_category() noexcept;
 inline std::error_code make_error_code(BrokerErrc e) noexcept {

@@ -68,9 +68,11 @@ void Broker::route(const std::shared_ptr<Session>& publisher, const session::Rou
         const std::uint64_t refused = ++session->refused_queue_full;
         if ((refused & (refused - 1)) == 0) {
           spdlog::warn(
-              "client '{}': queue full ({} messages, limits.max_queued_messages), a publish on "
-              "'{}' to it is refused (limits.queue_full_policy = \"refuse\"); {} refused so far",
-              session->state.client_id, session->state.queue.size(), message->topic, refused);
+              "client '{}': queue full ({} messages, {} bytes; limits.max_queued_messages, "
+              "limits.max_queued_bytes), a publish on '{}' to it is refused "
+              "(limits.queue_full_policy = \"refuse\"); {} refused so far",
+              session->state.client_id, session->state.queue.size() + session->paged.count,
+              session->state.queue.bytes() + session->paged.bytes, message->topic, refused);
         }
         if (done) done(BrokerErrc::kQueueFull);
         return;
@@ -152,7 +154,12 @@ bool Broker::queue_full(const Session& session) const {
   // leave at its connection's next pump [limits.max_queued_messages].
   const std::size_t room =
       state.send_window > state.inflight.size() ? state.send_window - state.inflight.size() : 0;
-  return state.queue.size() >= settings_.max_queued + room;
+  const PagedTail& tail = session.paged;
+  if (settings_.max_queued_bytes != 0 &&
+      state.queue.bytes() + tail.bytes >= settings_.max_queued_bytes) {
+    return true;
+  }
+  return state.queue.size() + tail.count >= settings_.max_queued + room;
 }
 
 void Broker::count_drop(Session& session, const model::Message& message) {
@@ -162,9 +169,10 @@ void Broker::count_drop(Session& session, const model::Message& message) {
   const std::uint64_t dropped = ++session.dropped_queue_full;
   if ((dropped & (dropped - 1)) == 0) {
     spdlog::warn(
-        "client '{}': queue full ({} messages, limits.max_queued_messages), message on '{}' "
-        "dropped for it; {} dropped so far",
-        session.state.client_id, session.state.queue.size(), message.topic, dropped);
+        "client '{}': queue full ({} messages, {} bytes; limits.max_queued_messages, "
+        "limits.max_queued_bytes), message on '{}' dropped for it; {} dropped so far",
+        session.state.client_id, session.state.queue.size() + session.paged.count,
+        session.state.queue.bytes() + session.paged.bytes, message.topic, dropped);
   }
 }
 
@@ -183,8 +191,11 @@ void Broker::enqueue(std::vector<Queued>& queued) {
         count_drop(*q.session, *q.delivery.message);
         continue;
       }
-      queue.push_back(std::move(q.delivery));
       ++counters_.deliveries_queued;
+      // Past the memory window, a stored delivery stays on disk (D7); its
+      // connection reads it back when the window has room.
+      if (page_out(*q.session, q.delivery)) continue;
+      queue.push_back(std::move(q.delivery));
       owner = owner_of(*q.session);
     }
     if (owner) owner->deliveries_ready();

@@ -67,6 +67,17 @@ void Broker::restore(storage::StoredState stored, model::WallTime now) {
       }
       session->next_sequence = last + 1;
     }
+    // What stayed on disk is read back when a connection takes it (D7).
+    if (auto tail = stored.paged.find(client); tail != stored.paged.end()) {
+      session->paged.from = tail->second.from;
+      session->paged.count = tail->second.count;
+      session->paged.bytes = tail->second.bytes;
+    }
+    // Never a sequence the store still knows, acknowledged or not: its
+    // cursor would take a new delivery for the acknowledged one.
+    if (auto next = stored.next_sequence.find(client); next != stored.next_sequence.end()) {
+      session->next_sequence = std::max(session->next_sequence, next->second);
+    }
     if (auto ids = stored.incoming_qos2.find(client); ids != stored.incoming_qos2.end()) {
       for (std::uint16_t id : ids->second) state.incoming_qos2.emplace(id, true);
     }

@@ -34,6 +34,22 @@ class SessionOwner {
   virtual void kick(mqtt::ReasonCode reason) = 0;
 };
 
+// The part of a persistent session's queue that is on disk only (D7): every
+// delivery committed for the session with a sequence of at least `from`
+// that is neither in its queue in memory nor in flight. `count` and `bytes`
+// (model::footprint) say how much that is; paging is off while `from` is 0.
+// Invariant: every delivery in the memory queue has a sequence below `from`
+// (or 0), so a load from `from` never brings back one already there.
+struct PagedTail {
+  std::uint64_t from = 0;
+  std::size_t count = 0;
+  std::uint64_t bytes = 0;
+  bool loading = false;     // a load is on its way
+  bool unreadable = false;  // a load failed: not tried again until the next connection
+  // Changes whenever the tail is rebuilt: a load answered after it is stale.
+  std::uint64_t epoch = 0;
+};
+
 struct StoredSubscription {
   model::SubscriptionOptions options;
   std::uint32_t subscription_id = 0;
@@ -58,6 +74,7 @@ class Session {
   bool online = false;
   // Next sequence number of a stored delivery record (D3).
   std::uint64_t next_sequence = 1;
+  PagedTail paged;
   // When the session ends while offline (empty: it does not expire).
   std::optional<model::WallTime> expires_at;
   // A will waiting for its delay, published at `will_at` unless a connection

@@ -38,7 +38,10 @@ struct Limits {
   std::uint32_t max_packet_size = 1'048'576;                // bytes, 1..kMaxPacketSizeLimit
   std::uint16_t receive_maximum = 1024;                     // incoming QoS 1/2 in flight, 1..65535
   std::uint16_t max_inflight_messages = 1024;               // outgoing QoS 1/2 window, 1..65535
-  std::uint32_t max_queued_messages = 100'000;              // per session, 1..4294967295
+  std::uint32_t max_queued_messages = 1'000'000;            // per session, 1..4294967295
+  std::uint32_t max_queued_mb = 1024;                       // per session; 0: unlimited
+  std::uint32_t memory_window_messages = 1000;              // per session, 1..1000000
+  std::uint32_t memory_window_mb = 4;                       // per session, 1..4096
   std::uint32_t max_subscriptions_per_client = 0;           // 0: unlimited
   std::uint32_t max_topic_length = 65'535;                  // bytes, 1..65535
   std::uint32_t max_topic_levels = 0;                       // 0: unlimited, else 1..65535

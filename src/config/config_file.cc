@@ -273,6 +273,9 @@ void read_table(std::string_view name, TableReader& r, Config& c) {
     r.integer<1, kU16Max>("receive_maximum", l.receive_maximum);
     r.integer<1, kU16Max>("max_inflight_messages", l.max_inflight_messages);
     r.integer<1, kU32Max>("max_queued_messages", l.max_queued_messages);
+    r.integer<0, kU32Max>("max_queued_mb", l.max_queued_mb);
+    r.integer<1, 1'000'000>("memory_window_messages", l.memory_window_messages);
+    r.integer<1, 4096>("memory_window_mb", l.memory_window_mb);
     r.text("queue_full_policy", detail::check_queue_full_policy,
            [&l](const std::string& v) { l.queue_full_policy = *parse_queue_full_policy(v); });
     r.integer<0, kU32Max>("max_subscriptions_per_client", l.max_subscriptions_per_client);

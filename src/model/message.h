@@ -52,4 +52,17 @@ struct Message {
 
 using MessagePtr = std::shared_ptr<const Message>;
 
+// What a queued message weighs for the queue limits and the memory window
+// (limits.max_queued_bytes, limits.memory_window_bytes): the bytes a client
+// gets, topic, payload and forwarded properties, not the broker's overhead.
+inline std::uint64_t footprint(const Message& m) noexcept {
+  std::uint64_t bytes = m.topic.size() + m.payload.size();
+  const MessageProperties& p = m.properties;
+  if (p.content_type) bytes += p.content_type->size();
+  if (p.response_topic) bytes += p.response_topic->size();
+  if (p.correlation_data) bytes += p.correlation_data->size();
+  for (const auto& [k, v] : p.user_properties) bytes += k.size() + v.size();
+  return bytes;
+}
+
 }  // namespace cairn::model

@@ -189,6 +189,7 @@ void give_back(Actions&& actions) {
 template <class Call>
 void Connection::drive(Call&& call) {
   Actions actions = take_actions();
+  bool page_in = false;
   if (session_) {
     std::unique_lock lock(session_->mutex);
     if (!owns_session()) {
@@ -198,9 +199,12 @@ void Connection::drive(Call&& call) {
       return close_now();
     }
     call(machine_, actions);
+    // The queue in memory ran low and more waits on disk (D7).
+    page_in = broker_.wants_page_in(*session_);
   } else {
     call(machine_, actions);
   }
+  if (page_in) broker_.page_in(session_);
   execute(actions);
   give_back(std::move(actions));
 }
@@ -253,18 +257,6 @@ void Connection::log_refusals(const mqtt::Packet& packet) const {
   }
 }
 
-namespace {
-
-// What an MQTT 5 client is told when the store did not take its message.
-mqtt::ReasonCode refusal_reason(std::error_code ec) {
-  // Refusals the client can retry later: the data volume is low on space, or
-  // a session the message goes to is full (limits.queue_full_policy).
-  const bool quota = ec == storage::StoreErrc::kNoSpace || ec == broker::BrokerErrc::kQueueFull;
-  return quota ? mqtt::ReasonCode::kQuotaExceeded : mqtt::ReasonCode::kUnspecifiedError;
-}
-
-}  // namespace
-
 // A broker completion, brought back to this connection's thread (D5: the
 // machine is only ever driven there) and handed to the machine; a failed
 // commit goes to on_commit_failed whatever the operation was.
@@ -279,7 +271,7 @@ broker::Broker::Done Connection::on_done(session::Token token) {
     self->post_back([self, token, ec] {
       self->drive([&](SessionMachine& m, Actions& next) {
         if (ec) {
-          m.on_commit_failed(token, next, refusal_reason(ec));
+          m.on_commit_failed(token, next, broker::refusal_reason(ec));
         } else {
           m.on_committed(token, wall_now(), next);
         }
@@ -296,7 +288,7 @@ std::function<void(Result, std::error_code)> Connection::completion(session::Tok
     self->post_back([self, token, ec, on_success, result = std::move(result)] {
       self->drive([&](SessionMachine& m, Actions& next) {
         if (ec) {
-          m.on_commit_failed(token, next, refusal_reason(ec));
+          m.on_commit_failed(token, next, broker::refusal_reason(ec));
         } else {
           on_success(m, token, result, next);
         }

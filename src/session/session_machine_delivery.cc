@@ -95,8 +95,7 @@ void SessionMachine::pump(model::WallTime now, Actions& out) {
     // While re-sends wait, the window is full, so no new QoS 1/2 message
     // overtakes them [MQTT-4.6.0-2].
     if (queue.front().qos != QoS::kAtMostOnce && outstanding() >= send_window()) break;
-    Delivery d = std::move(queue.front());
-    queue.pop_front();
+    Delivery d = queue.take_front();
     send_delivery(std::move(d), now, out);
   }
 }

@@ -15,19 +15,10 @@
 #include "base/ring_queue.h"
 #include "model/message.h"
 #include "model/qos.h"
+#include "session/delivery.h"
+#include "session/delivery_queue.h"
 
 namespace cairn::session {
-
-// A message routed to this session, waiting for room in the in-flight window.
-struct Delivery {
-  model::MessagePtr message;
-  model::QoS qos = model::QoS::kAtMostOnce;  // already min(message QoS, granted QoS)
-  bool retain = false;                       // the RETAIN flag to send
-  std::vector<std::uint32_t> subscription_ids;
-  // The delivery record's sequence number in the store (D3); 0 when the
-  // session is not persistent and nothing was stored.
-  std::uint64_t sequence = 0;
-};
 
 // An outgoing QoS 1/2 PUBLISH between sending and its last acknowledgement.
 struct Inflight {
@@ -51,7 +42,7 @@ struct SessionState {
   std::uint32_t expiry_interval = 0;
 
   // Routed messages not yet sent, oldest first.
-  base::RingQueue<Delivery> queue;
+  DeliveryQueue queue;
   // Sent QoS 1/2 messages not yet fully acknowledged, in the order sent, which
   // is the order they are re-sent in after a reconnect [MQTT-4.4.0-1].
   base::RingQueue<Inflight> inflight;

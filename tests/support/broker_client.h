@@ -123,6 +123,7 @@ class BrokerClient {
   template <class Call>
   void drive(Call&& call) {
     session::Actions actions;
+    bool page_in = false;
     if (session_) {
       std::unique_lock lock(session_->mutex);
       if (session_->generation != generation_ || session_->ended) {
@@ -130,9 +131,11 @@ class BrokerClient {
         return close_now();
       }
       call(machine_, actions);
+      page_in = broker_.wants_page_in(*session_);
     } else {
       call(machine_, actions);
     }
+    if (page_in) broker_.page_in(session_);
     execute(actions);
   }
 
@@ -150,7 +153,7 @@ class BrokerClient {
       completions_.push_back([this, token, ec] {
         drive([&](session::SessionMachine& m, session::Actions& out) {
           if (ec) {
-            m.on_commit_failed(token, out);
+            m.on_commit_failed(token, out, broker::refusal_reason(ec));
           } else {
             m.on_committed(token, now_, out);
           }
@@ -252,18 +255,29 @@ class BrokerClient {
 class BrokerWorld {
  public:
   explicit BrokerWorld(model::WallTime start) : now(start) {}
+  // A broker that pages (D7): its store reads queues back, with `settings`'
+  // memory window; a restart through LevelDB reads `open_window` deliveries
+  // per queue and leaves the rest on disk, as cairn's start-up does.
+  BrokerWorld(model::WallTime start, broker::BrokerSettings settings, std::size_t open_window)
+      : now(start), settings_(settings), pages_(true), open_window_(open_window) {
+    store->enable_loads();
+    broker = std::make_unique<broker::Broker>(*store, settings_);
+  }
 
   // Loads `state` into the broker as recovery does at start-up, at `now`.
   void restore(storage::StoredState state) { broker->restore(std::move(state), now); }
 
   // An MQTT 5 client (Clean Start as asked; the expiry as its Session Expiry
   // Interval), connected and settled.
+  // A `receive_maximum` (not 0) limits what it takes in flight.
   BrokerClient& connect(const std::string& id, std::uint32_t expiry, bool clean_start,
-                        std::optional<mqtt::Will> will = std::nullopt) {
+                        std::optional<mqtt::Will> will = std::nullopt,
+                        std::uint16_t receive_maximum = 0) {
     clients.push_back(std::make_unique<BrokerClient>(*broker, now));
     BrokerClient& c = *clients.back();
     mqtt::Connect connect = make_connect(mqtt::ProtocolVersion::kV5, id, clean_start);
     if (expiry != 0) connect.properties.session_expiry_interval = expiry;
+    if (receive_maximum != 0) connect.properties.receive_maximum = receive_maximum;
     connect.will = std::move(will);
     c.send(std::move(connect));
     settle();
@@ -340,10 +354,18 @@ class BrokerWorld {
   void restart(bool through_leveldb) {
     history_.insert(history_.end(), store->committed().begin(), store->committed().end());
     storage::StoredState state;
+    storage::StoredState whole;  // every queue whole: what a paging store holds
+    if (pages_) {
+      storage::InMemoryStore memory;
+      for (const storage::Batch& b : history_) memory.submit(b, [](std::error_code) {});
+      memory.close();
+      whole = memory.stored_state();
+    }
     if (through_leveldb) {
       TempDir dir;
       storage::LeveldbStore::Options options;
       options.directory = dir.path();
+      if (pages_) options.queue_window = open_window_;
       {
         storage::LeveldbStore::Opened opened = storage::LeveldbStore::open(options);
         ASSERT_TRUE(opened.store) << opened.error;
@@ -359,6 +381,7 @@ class BrokerWorld {
       storage::LeveldbStore::Opened reopened = storage::LeveldbStore::open(options);
       ASSERT_TRUE(reopened.store) << reopened.error;
       state = std::move(reopened.state);
+      opened_report = reopened.report;
     } else {
       storage::InMemoryStore memory;
       for (const storage::Batch& b : history_) memory.submit(b, [](std::error_code) {});
@@ -368,7 +391,11 @@ class BrokerWorld {
     clients.clear();
     broker.reset();
     store = std::make_unique<ManualStore>();
-    broker = std::make_unique<broker::Broker>(*store, broker::BrokerSettings{});
+    if (pages_) {
+      store->enable_loads();
+      store->seed(whole);
+    }
+    broker = std::make_unique<broker::Broker>(*store, settings_);
     restore(std::move(state));
     store->commit_all();  // what restore() stores commits before any later crash
   }
@@ -378,8 +405,12 @@ class BrokerWorld {
   std::unique_ptr<broker::Broker> broker =
       std::make_unique<broker::Broker>(*store, broker::BrokerSettings{});
   std::vector<std::unique_ptr<BrokerClient>> clients;  // after the broker: they use it
+  storage::LoadReport opened_report;                   // the last restart through LevelDB's
 
  private:
+  broker::BrokerSettings settings_;
+  bool pages_ = false;
+  std::size_t open_window_ = 0;
   std::vector<storage::Batch> history_;  // committed in earlier lives
   std::uint16_t next_packet_id_ = 1;
   int watchers_ = 0;

@@ -24,6 +24,13 @@ class FakeOwner : public SessionOwner {
   int ready = 0;
 };
 
+BrokerSettings limited(std::size_t max_queued, QueueFullPolicy policy) {
+  BrokerSettings s;
+  s.max_queued = max_queued;
+  s.queue_full_policy = policy;
+  return s;
+}
+
 model::MessagePtr message(std::string topic, QoS qos) {
   auto m = std::make_shared<model::Message>();
   m->topic = std::move(topic);
@@ -34,7 +41,7 @@ model::MessagePtr message(std::string topic, QoS qos) {
 
 TEST(BrokerQueueLimit, FullQueueDropsAndCounts) {
   test::ManualStore store;
-  Broker small(store, BrokerSettings{2});
+  Broker small(store, limited(2, QueueFullPolicy::kRefuse));
   auto owner = std::make_shared<FakeOwner>();
   auto sub = small.attach({"s", true, 0}, owner, kNow);
   session::ApplySubscribe request;
@@ -52,7 +59,7 @@ TEST(BrokerQueueLimit, QueueLimitCountsOnlyWhatWaitsBeyondTheFreeWindow) {
   // An online client whose window has room is not "queued" for the messages
   // that room takes, even when they arrive before its connection pumps.
   test::ManualStore store;
-  Broker small(store, BrokerSettings{2, QueueFullPolicy::kDrop});
+  Broker small(store, limited(2, QueueFullPolicy::kDrop));
   auto owner = std::make_shared<FakeOwner>();
   auto sub = small.attach({"s", true, 0}, owner, kNow);
   {
@@ -82,7 +89,7 @@ TEST(BrokerQueueLimit, QueueLimitCountsOnlyWhatWaitsBeyondTheFreeWindow) {
 // is ever dropped; QoS 0 to a full queue is dropped and counted.
 TEST(BrokerQueueLimit, FullQueueRefusesQos1And2PublishesUnderTheRefusePolicy) {
   test::ManualStore store;
-  Broker small(store, BrokerSettings{2, QueueFullPolicy::kRefuse});
+  Broker small(store, limited(2, QueueFullPolicy::kRefuse));
   auto owner = std::make_shared<FakeOwner>();
   auto sub = small.attach({"s", true, 3600}, owner, kNow);
   {
@@ -124,7 +131,7 @@ TEST(BrokerQueueLimit, FullQueueRefusesQos1And2PublishesUnderTheRefusePolicy) {
 // record would stay on disk as long as the session).
 TEST(BrokerQueueLimit, DropPolicyStoresNothingForTheFullSession) {
   test::ManualStore store;
-  Broker small(store, BrokerSettings{2, QueueFullPolicy::kDrop});
+  Broker small(store, limited(2, QueueFullPolicy::kDrop));
   auto owner = std::make_shared<FakeOwner>();
   auto sub = small.attach({"s", true, 3600}, owner, kNow);
   {

@@ -155,6 +155,21 @@ TEST_F(BrokerRestoreTest, RestoredQueueIsDeliveredInOrderAndNewDeliveriesAreNumb
   EXPECT_EQ(payloads(s), std::vector<std::string>{"new"}) << s.describe();
 }
 
+TEST_F(BrokerRestoreTest, NewDeliveriesAreNumberedPastAcknowledgedOnesTheStoreStillHolds) {
+  // Sequences 2..6 were acknowledged, but their chunk lives on with 1: the
+  // store's cursor says they are acknowledged, so a new delivery numbered 2
+  // would be taken for acknowledged at the next restart, and lost.
+  storage::StoredState state;
+  state.sessions["s"] = stored_session("s", 3600, kNow - seconds(10));
+  add_subscription(state, "s", "t", QoS::kAtLeastOnce);
+  state.queues["s"].push_back(stored_delivery(1, "m1", QoS::kAtLeastOnce));
+  state.next_sequence["s"] = 7;
+  restore(std::move(state));
+  BrokerClient& pub = connect("pub", 0, true);
+  publish(pub, "t", QoS::kAtLeastOnce, "new");
+  EXPECT_EQ(sequences<storage::PutDelivery>("s"), std::vector<std::uint64_t>{7});
+}
+
 // --- 3. outgoing QoS 2 in flight -------------------------------------------------------
 
 TEST_F(BrokerRestoreTest, RestoredQos2PublishIsResentWithDupAndItsPacketId) {

@@ -88,7 +88,7 @@ class BrokerTest : public ::testing::Test {
     return result;
   }
 
-  base::RingQueue<session::Delivery> queue_of(const Client& c) {
+  session::DeliveryQueue queue_of(const Client& c) {
     std::lock_guard lock(c.session()->mutex);
     return c.session()->state.queue;
   }
