@@ -47,7 +47,8 @@ std::error_code LeveldbStore::commit(std::span<Batch> group) {
   std::vector<model::MessagePtr> segment_messages;
   std::unordered_map<MessageId, model::MessagePtr> messages;     // this group's PutMessage
   std::unordered_map<MessageId, std::uint32_t> segment_index;    // id -> index in the segment
-  std::map<std::string, std::vector<record::ChunkEntry>> added;  // client -> new entries
+  // client -> new entries (hashed: a fan-out adds one per session per message)
+  std::unordered_map<std::string, std::vector<record::ChunkEntry>> added;
   std::set<std::string> cursors;                                 // clients whose cursor changed
   std::vector<std::uint64_t> dead_segments;
   // Progress on a delivery this same group adds: applied once it is indexed.

@@ -52,6 +52,7 @@ Broker::Attachment Broker::attach(const session::AttachSession& request,
   Attachment result;
   std::shared_ptr<SessionOwner> previous_owner;
   std::optional<session::ScheduleWill> will_to_publish;
+  std::vector<storage::Operation> with_will;  // committed with it: the session's end
   if (existing) {
     std::lock_guard lock(existing->mutex);
     previous_owner = owner_of(*existing);
@@ -70,11 +71,15 @@ Broker::Attachment Broker::attach(const session::AttachSession& request,
       // Clean Start ends the old session: its pending will goes out now.
       will_to_publish = std::move(existing->pending_will);
       existing->pending_will.reset();
+      if (will_to_publish && existing->stored) {
+        with_will.push_back(storage::RemoveSession{existing->state.client_id});
+        existing->stored = false;  // end_session need not remove it again
+      }
       ++existing->generation;
     }
   }
   if (previous_owner) previous_owner->kick(mqtt::ReasonCode::kSessionTakenOver);
-  if (will_to_publish) publish_will(std::move(*will_to_publish), now);
+  if (will_to_publish) publish_will(std::move(*will_to_publish), now, std::move(with_will));
   if (result.session) {
     router_.set_online(result.session->id(), true);
     return result;
@@ -124,12 +129,17 @@ void Broker::detach(const std::shared_ptr<Session>& session, std::uint64_t gener
   if (end) {
     // [MQTT-3.1.3-9]: a will still waiting goes out when the session ends.
     std::optional<session::ScheduleWill> will;
+    std::vector<storage::Operation> with_will;  // committed with it: the session's end
     {
       std::lock_guard lock(session->mutex);
       will = std::move(session->pending_will);
       session->pending_will.reset();
+      if (will && session->stored) {
+        with_will.push_back(storage::RemoveSession{session->state.client_id});
+        session->stored = false;  // end_session need not remove it again
+      }
     }
-    if (will) publish_will(std::move(*will), now);
+    if (will) publish_will(std::move(*will), now, std::move(with_will));
     end_session(session);
   }
 }
@@ -328,7 +338,8 @@ void Broker::schedule_will(const std::shared_ptr<Session>& session, std::uint64_
   publish_will(request, now);
 }
 
-void Broker::publish_will(session::ScheduleWill will, model::WallTime now) {
+void Broker::publish_will(session::ScheduleWill will, model::WallTime now,
+                          std::vector<storage::Operation> also) {
   auto message = std::make_shared<model::Message>(*will.message);
   if (will.message_expiry_interval) {
     message->expires_at = now + std::chrono::seconds(*will.message_expiry_interval);
@@ -337,7 +348,7 @@ void Broker::publish_will(session::ScheduleWill will, model::WallTime now) {
   ++counters_.wills_published;
   session::RoutePublish request;
   request.message = std::move(message);
-  route(nullptr, request, nullptr);
+  route_with(nullptr, request, std::move(also), nullptr);
 }
 
 void Broker::publish_system(std::string topic, std::string payload) {
@@ -385,14 +396,19 @@ void Broker::tick(model::WallTime now) {
         will = std::move(s->pending_will);
         s->pending_will.reset();
       }
-      // The will is out: the stored record no longer holds it, so a restart
-      // does not publish it again.
-      if (will && !expired && s->stored && !s->ended) {
-        record.operations.push_back(session_record(*s));
+      // The will is out: the stored record no longer holds it (or the
+      // session is gone), committed with the will itself so that a restart
+      // never publishes it twice.
+      if (will && s->stored && !s->ended) {
+        if (expired) {
+          record.operations.push_back(storage::RemoveSession{s->state.client_id});
+          s->stored = false;  // end_session need not remove it again
+        } else {
+          record.operations.push_back(session_record(*s));
+        }
       }
     }
-    if (will) publish_will(std::move(*will), now);
-    if (!record.empty()) submit(std::move(record), [](std::error_code) {});
+    if (will) publish_will(std::move(*will), now, std::move(record.operations));
     if (expired) {
       ++counters_.sessions_expired;
       end_session(s);

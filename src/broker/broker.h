@@ -178,8 +178,14 @@ class Broker {
   void add_paged_in(Session& session, std::vector<storage::StoredDelivery>& loaded);
   void paged_in(const std::shared_ptr<Session>& session, std::uint64_t epoch,
                 std::vector<storage::StoredDelivery> loaded, std::error_code ec);
-  // Publishes a will (or any broker-made message) through the normal route.
-  void publish_will(session::ScheduleWill will, model::WallTime now);
+  // Publishes a will (or any broker-made message) through the normal route;
+  // `also` commits in the same batch: the session record that no longer
+  // holds the will, so that a crash cannot publish it twice.
+  void publish_will(session::ScheduleWill will, model::WallTime now,
+                    std::vector<storage::Operation> also = {});
+  // route() with operations to commit with the message, atomically.
+  void route_with(const std::shared_ptr<Session>& publisher, const session::RoutePublish& request,
+                  std::vector<storage::Operation> also, Done done);
   // Ends a session: subscriptions, queue and stored records go.
   void end_session(const std::shared_ptr<Session>& session);
   void submit(storage::Batch batch, Done done);

@@ -143,6 +143,7 @@ void Broker::paged_in(const std::shared_ptr<Session>& session, std::uint64_t epo
     PagedTail& tail = session->paged;
     if (session->ended || tail.epoch != epoch || !tail.loading) return;  // stale
     tail.loading = false;
+    if (ec == storage::StoreErrc::kClosed) return;  // shutting down: it stays stored
     if (ec) {
       tail.unreadable = true;
       spdlog::error(

@@ -34,13 +34,23 @@ session::Delivery Broker::delivery_for(const model::MessagePtr& message,
 
 void Broker::route(const std::shared_ptr<Session>& publisher, const session::RoutePublish& request,
                    Done done) {
+  route_with(publisher, request, {}, std::move(done));
+}
+
+void Broker::route_with(const std::shared_ptr<Session>& publisher,
+                        const session::RoutePublish& request, std::vector<storage::Operation> also,
+                        Done done) {
   const model::MessagePtr& message = request.message;
+  // A refused message still commits what comes with it.
+  auto refuse = [&](std::error_code why) {
+    if (!also.empty()) submit(storage::Batch{std::move(also)}, [](std::error_code) {});
+    if (done) done(why);
+  };
   if (message->qos != QoS::kAtMostOnce && store_.space_low()) {
     // Refused before anything is stored or routed: the publisher keeps it
     // and may send it again once space returns (D8).
     ++counters_.publishes_refused_no_space;
-    if (done) done(storage::StoreErrc::kNoSpace);
-    return;
+    return refuse(storage::StoreErrc::kNoSpace);
   }
   std::vector<RouteTarget> targets;
   router_.match(*message, targets);
@@ -74,8 +84,7 @@ void Broker::route(const std::shared_ptr<Session>& publisher, const session::Rou
               session->state.client_id, session->state.queue.size() + session->paged.count,
               session->state.queue.bytes() + session->paged.bytes, message->topic, refused);
         }
-        if (done) done(BrokerErrc::kQueueFull);
-        return;
+        return refuse(BrokerErrc::kQueueFull);
       }
       if (queue_full(*session)) {
         // Dropped for this session before anything is stored for it, so a
@@ -108,6 +117,7 @@ void Broker::route(const std::shared_ptr<Session>& publisher, const session::Rou
       batch.operations.push_back(storage::PutRetained{message});
     }
   }
+  for (storage::Operation& op : also) batch.operations.push_back(std::move(op));
   if (request.qos2_packet_id != 0) {
     std::lock_guard lock(publisher->mutex);
     if (publisher->state.persistent()) {

@@ -395,6 +395,50 @@ TEST_F(BrokerRestoreWillTest, StoredWillGoesWhenTheSessionEndsIfThatIsFirst) {
   EXPECT_EQ(committed<storage::RemoveSession>("w").size(), 1u);
 }
 
+TEST_F(BrokerRestoreWillTest, WillAndTheRecordWithoutItCommitTogether) {
+  // A crash between the two would publish the will again after the restart.
+  restore_with_will(3600, kNow - seconds(10), 30);
+  BrokerClient& keeper = connect("keeper", 3600, true);  // stores what it gets
+  subscribe(keeper, "will/#", QoS::kAtLeastOnce);
+  tick_at(kNow + seconds(20));
+  ASSERT_EQ(payloads(keeper), std::vector<std::string>{"gone"}) << keeper.describe();
+  int together = 0;
+  for (const storage::Batch& b : store->committed()) {
+    bool delivery = false;
+    bool record = false;
+    for (const storage::Operation& op : b.operations) {
+      if (const auto* d = std::get_if<storage::PutDelivery>(&op))
+        delivery |= d->client_id == "keeper";
+      if (const auto* r = std::get_if<storage::PutSession>(&op)) {
+        record |= r->client_id == "w" && r->will == nullptr;
+      }
+    }
+    together += delivery && record;
+  }
+  EXPECT_EQ(together, 1);
+}
+
+TEST_F(BrokerRestoreWillTest, WillOfAnExpiringSessionCommitsWithItsRemoval) {
+  restore_with_will(20, kNow - seconds(5), 20);
+  BrokerClient& keeper = connect("keeper", 3600, true);
+  subscribe(keeper, "will/#", QoS::kAtLeastOnce);
+  tick_at(kNow + seconds(15));
+  ASSERT_EQ(payloads(keeper), std::vector<std::string>{"gone"}) << keeper.describe();
+  int together = 0;
+  for (const storage::Batch& b : store->committed()) {
+    bool delivery = false;
+    bool removal = false;
+    for (const storage::Operation& op : b.operations) {
+      if (const auto* d = std::get_if<storage::PutDelivery>(&op))
+        delivery |= d->client_id == "keeper";
+      if (const auto* r = std::get_if<storage::RemoveSession>(&op)) removal |= r->client_id == "w";
+    }
+    together += delivery && removal;
+  }
+  EXPECT_EQ(together, 1);
+  EXPECT_EQ(committed<storage::RemoveSession>("w").size(), 1u);
+}
+
 // --- 8. the session record, written for the next restart ---------------------------------------
 
 TEST_F(BrokerRestoreTest, SessionRecordCarriesTheWillAndTheDisconnectTime) {
