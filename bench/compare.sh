@@ -11,6 +11,8 @@
 #   --idle N        idle connections for the memory scenario (default 10000)
 #   --backlog-sessions N   offline persistent sessions of the backlog (default 100)
 #   --backlog-messages M   messages published to them while offline (default 100000)
+#   --restart-sessions N   offline persistent sessions of the restart scenario (default 10000)
+#   --restart-messages M   messages queued for each of them before the restart (default 100)
 #   --data-root DIR the brokers' data directories go in a temporary directory in DIR,
 #                   which must be on the disk to measure, not a tmpfs (default:
 #                   $CAIRN_BENCH_DIR, else build/ of this tree)
@@ -20,6 +22,7 @@
 #   --out FILE.md   also write the report (machine, versions, tables) to FILE.md, and
 #                   every run's JSON line to FILE.jsonl
 #   --quick         --duration 2 --rounds 1 --idle 1000 --backlog-messages 5000
+#                   --restart-sessions 1000
 #
 # Each broker runs on a free port, started fresh (with fresh data directories)
 # for every run and stopped after it. Exits non-zero if any run fails or
@@ -32,6 +35,8 @@ rounds=3
 idle=10000
 backlog_sessions=100
 backlog_messages=100000
+restart_sessions=10000
+restart_messages=100
 data_root="${CAIRN_BENCH_DIR:-$root/build}"
 cairn="$root/build/release/src/app/cairn"
 load="$root/build/release/bench/cairn-load"
@@ -47,12 +52,17 @@ need_value() { (($1 >= 2)) || { echo "compare.sh: $2 needs a value" >&2; exit 2;
 while (($# > 0)); do
   case "$1" in
     -h | --help) usage; exit 0 ;;
-    --quick) duration=2 rounds=1 idle=1000 backlog_messages=5000 sync_samples=50; shift ;;
+    --quick)
+      duration=2 rounds=1 idle=1000 backlog_messages=5000 restart_sessions=1000 sync_samples=50
+      shift
+      ;;
     --duration) need_value $# "$1"; duration="$2"; shift 2 ;;
     --rounds) need_value $# "$1"; rounds="$2"; shift 2 ;;
     --idle) need_value $# "$1"; idle="$2"; shift 2 ;;
     --backlog-sessions) need_value $# "$1"; backlog_sessions="$2"; shift 2 ;;
     --backlog-messages) need_value $# "$1"; backlog_messages="$2"; shift 2 ;;
+    --restart-sessions) need_value $# "$1"; restart_sessions="$2"; shift 2 ;;
+    --restart-messages) need_value $# "$1"; restart_messages="$2"; shift 2 ;;
     --data-root) need_value $# "$1"; data_root="$2"; shift 2 ;;
     --cairn) need_value $# "$1"; cairn="$2"; shift 2 ;;
     --load) need_value $# "$1"; load="$2"; shift 2 ;;
@@ -111,15 +121,18 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_broker mosquitto|cairn [durable]: sets broker_pid and port, logs to
-# $tmp/<name>.log, keeps its data in $data/<name>. `durable` turns mosquitto's
-# persistence on; cairn's store is always on.
+# start_broker mosquitto|cairn [durable [again]]: sets broker_pid and port, logs
+# to $tmp/<name>.log, keeps its data in $data/<name>. `durable` turns
+# mosquitto's persistence on; cairn's store is always on. `again` restarts it on
+# the same port with the data it left.
 start_broker() {
-  local name="$1" durable="${2:-}"
-  port="$(free_port)"
+  local name="$1" durable="${2:-}" again="${3:-}"
   log="$tmp/$name.log"
-  rm -rf "${data:?}/$name"
-  mkdir -p "$data/$name"
+  if [[ -z "$again" ]]; then
+    port="$(free_port)"
+    rm -rf "${data:?}/$name"
+    mkdir -p "$data/$name"
+  fi
   if [[ "$name" == mosquitto ]]; then
     # Limits high enough that mosquitto neither throttles nor drops: the load
     # keeps at most window x publishers messages in flight per subscriber, and
@@ -160,7 +173,8 @@ EOF
     "$cairn" --config "$tmp/cairn.toml" >"$log" 2>&1 &
   fi
   broker_pid=$!
-  for _ in $(seq 200); do
+  # Up to a minute: a restart reads its backlog back first.
+  for _ in $(seq 2400); do
     if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
     kill -0 "$broker_pid" 2>/dev/null || break
     sleep 0.025
@@ -266,6 +280,48 @@ import json, sys
 name, before, after, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 print(json.dumps({"broker": name, "scenario": "idle_rss", "rss_before": before,
                   "rss_after": after, "bytes_per_connection": (after - before) / n}))
+EOF
+}
+
+# restart_time NAME: --restart-sessions offline sessions with
+# --restart-messages queued for each, then the broker goes down and comes back
+# on the same data: seconds from its start to its listener accepting, and its
+# RSS then. cairn is SIGKILLed (it loses nothing acknowledged); mosquitto is
+# stopped with SIGTERM, which writes its database (killed, it would come back
+# without the backlog).
+restart_time() {
+  local name="$1"
+  start_broker "$name" durable
+  : >"$tmp/run.err"
+  "$load" --port "$port" --scenario backlog --clients "$restart_sessions" --qos 1 \
+    --messages "$restart_messages" --json >/dev/null 2>"$tmp/run.err" &
+  local load_pid=$! queued=""
+  while kill -0 "$load_pid" 2>/dev/null; do
+    if grep -q "messages queued for" "$tmp/run.err"; then queued=yes; break; fi
+    sleep 0.05
+  done
+  if [[ "$name" == cairn ]]; then kill -KILL "$broker_pid"; else kill -TERM "$broker_pid"; fi
+  wait "$broker_pid" 2>/dev/null || true
+  broker_pid=""
+  kill "$load_pid" 2>/dev/null || true
+  wait "$load_pid" 2>/dev/null || true
+  if [[ -z "$queued" ]]; then
+    failures=$((failures + 1))
+    note "restart: $name never had the backlog queued: $(tail -n 2 "$tmp/run.err" | tr '\n' ' ')"
+    return
+  fi
+  local started listening rss
+  started="$(date +%s%N)"
+  start_broker "$name" durable again
+  listening="$(date +%s%N)"
+  sleep 0.2
+  rss="$(proc_bytes "$broker_pid" VmRSS)"
+  after_run "$name"
+  python3 - "$name" "$started" "$listening" "${rss:-0}" >>"$tmp/results" <<'EOF'
+import json, sys
+name, started, listening, rss = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+print(json.dumps({"broker": name, "scenario": "restart", "restart_s": (listening - started) / 1e9,
+                  "rss_restarted": rss}))
 EOF
 }
 
@@ -386,6 +442,9 @@ done
 echo "== backlog: $backlog_sessions offline sessions, $backlog_messages messages" \
   "(load average $(cut -d' ' -f1 /proc/loadavg))" >&2
 for name in mosquitto cairn; do backlog "$name"; done
+echo "== restart: $restart_sessions offline sessions, $restart_messages messages each" \
+  "(load average $(cut -d' ' -f1 /proc/loadavg))" >&2
+for name in mosquitto cairn; do restart_time "$name"; done
 echo "== idle memory, $idle connections (load average $(cut -d' ' -f1 /proc/loadavg))" >&2
 for ((round = 1; round <= rounds; round++)); do
   for name in mosquitto cairn; do idle_memory "$name"; done
@@ -394,10 +453,10 @@ done
 printf '%s\n' "${kinds[@]}" >"$tmp/kinds"
 printf '%s\n' "${labels[@]}" >"$tmp/labels"
 table="$(python3 - "$tmp/results" "$tmp/kinds" "$tmp/labels" "$idle" "$backlog_sessions" \
-  "$backlog_messages" <<'EOF'
+  "$backlog_messages" "$restart_sessions" "$restart_messages" <<'EOF'
 import json, statistics, sys
 path, kinds_path, labels_path = sys.argv[1:4]
-idle, sessions, messages = (int(a) for a in sys.argv[4:7])
+idle, sessions, messages, restart_sessions, restart_messages = (int(a) for a in sys.argv[4:9])
 kinds = open(kinds_path).read().split()
 labels = open(labels_path).read().splitlines()
 runs = [json.loads(line) for line in open(path) if line.strip()]
@@ -450,6 +509,15 @@ rows.append(f"| backlog: broker peak RSS, VmHWM (MiB, lower is better) "
 c = median("cairn", memory, "store_bytes")
 rows.append(f"| backlog: data directory with the backlog queued (MiB) | - "
             f"| {cell(None if c is None else c / mib)} | - |")
+
+restart = lambda r: r.get("scenario") == "restart"
+what = f"{restart_sessions * restart_messages:,} deliveries queued across {restart_sessions:,} sessions"
+m, c = both(restart, "restart_s")
+rows.append(f"| restart with {what}: start to listening (s, lower is better; cairn SIGKILLed, "
+            f"mosquitto stopped cleanly) | {cell(m, 2)} | {cell(c, 2)} | {ratio(m, c)} |")
+m, c = both(restart, "rss_restarted", mib)
+rows.append(f"| restart: broker RSS once listening (MiB, lower is better) "
+            f"| {cell(m)} | {cell(c)} | {ratio(m, c)} |")
 
 match = lambda r: r.get("scenario") == "idle_rss"
 m, c = both(match, "bytes_per_connection")
