@@ -206,6 +206,7 @@ void Broker::store_session(const std::shared_ptr<Session>& session,
         // No longer persistent: nothing stays stored, so what waits on disk
         // comes into memory before its records go (read, then removed, in
         // the store's order).
+        ++session->paged.epoch;  // a load on its way is covered by this one
         session->paged.loading = true;
         tail = session->paged;
       }

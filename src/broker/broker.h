@@ -43,13 +43,13 @@ enum class QueueFullPolicy : std::uint8_t {
 struct BrokerSettings {
   // Deliveries a session may have waiting beyond its free in-flight window
   // (limits.max_queued_messages), in memory and on disk, and their footprint
-  // (limits.max_queued_bytes; 0: no limit); what happens past either is the
+  // (limits.max_queued_mb, in bytes here; 0: no limit); what happens past either is the
   // policy's.
   std::size_t max_queued = 1'000'000;
   std::uint64_t max_queued_bytes = 1ULL << 30;
   QueueFullPolicy queue_full_policy = QueueFullPolicy::kRefuse;
   // What a persistent session keeps of its queue in memory while connected
-  // (limits.memory_window_messages, limits.memory_window_bytes); the rest is
+  // (limits.memory_window_messages, limits.memory_window_mb); the rest is
   // read back from the store as the client takes it (D7). A disconnected
   // session keeps none of its stored deliveries in memory.
   std::size_t memory_window = 1'000;

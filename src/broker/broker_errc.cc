@@ -13,7 +13,8 @@ class BrokerCategory final : public std::error_category {
   std::string message(int value) const override {
     switch (static_cast<BrokerErrc>(value)) {
       case BrokerErrc::kQueueFull:
-        return "a session the message goes to has a full queue (limits.max_queued_messages)";
+        return "a session the message goes to has a full queue (limits.max_queued_messages or "
+               "limits.max_queued_mb)";
     }
     return "unknown broker error";
   }

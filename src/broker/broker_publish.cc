@@ -79,7 +79,7 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
         if ((refused & (refused - 1)) == 0) {
           spdlog::warn(
               "client '{}': queue full ({} messages, {} bytes; limits.max_queued_messages, "
-              "limits.max_queued_bytes), a publish on '{}' to it is refused "
+              "limits.max_queued_mb), a publish on '{}' to it is refused "
               "(limits.queue_full_policy = \"refuse\"); {} refused so far",
               session->state.client_id, session->state.queue.size() + session->paged.count,
               session->state.queue.bytes() + session->paged.bytes, message->topic, refused);
@@ -180,7 +180,7 @@ void Broker::count_drop(Session& session, const model::Message& message) {
   if ((dropped & (dropped - 1)) == 0) {
     spdlog::warn(
         "client '{}': queue full ({} messages, {} bytes; limits.max_queued_messages, "
-        "limits.max_queued_bytes), message on '{}' dropped for it; {} dropped so far",
+        "limits.max_queued_mb), message on '{}' dropped for it; {} dropped so far",
         session.state.client_id, session.state.queue.size() + session.paged.count,
         session.state.queue.bytes() + session.paged.bytes, message.topic, dropped);
   }

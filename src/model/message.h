@@ -53,7 +53,7 @@ struct Message {
 using MessagePtr = std::shared_ptr<const Message>;
 
 // What a queued message weighs for the queue limits and the memory window
-// (limits.max_queued_bytes, limits.memory_window_bytes): the bytes a client
+// (limits.max_queued_mb, limits.memory_window_mb): the bytes a client
 // gets, topic, payload and forwarded properties, not the broker's overhead.
 inline std::uint64_t footprint(const Message& m) noexcept {
   std::uint64_t bytes = m.topic.size() + m.payload.size();
