@@ -308,17 +308,46 @@ void Broker::send_retained(const std::shared_ptr<Session>& session,
   if (messages.empty()) return;
   std::vector<Queued> queued;
   queued.reserve(messages.size());
-  for (model::MessagePtr& m : messages) {
-    session::Delivery d;
-    d.qos = std::min(m->qos, request.subscription.options.max_qos);
-    d.retain = true;  // [MQTT-3.3.1-9]: sent because of a new subscription
-    if (request.subscription.subscription_id != 0) {
-      d.subscription_ids.push_back(request.subscription.subscription_id);
+  storage::Batch batch;
+  {
+    // A persistent session stores them like any delivery, so that a crash
+    // before they are acknowledged does not lose them (its subscription comes
+    // back without a SUBSCRIBE to send them again), and its queue can page.
+    std::lock_guard lock(session->mutex);
+    const bool stored = session->state.persistent() && !session->ended;
+    for (model::MessagePtr& m : messages) {
+      session::Delivery d;
+      d.qos = std::min(m->qos, request.subscription.options.max_qos);
+      d.retain = true;  // [MQTT-3.3.1-9]: sent because of a new subscription
+      if (request.subscription.subscription_id != 0) {
+        d.subscription_ids.push_back(request.subscription.subscription_id);
+      }
+      d.message = std::move(m);
+      if (stored && d.qos != QoS::kAtMostOnce) {
+        if (queue_full(*session)) {
+          count_drop(*session, *d.message);
+          continue;
+        }
+        const storage::MessageId id = next_message_id_++;
+        d.sequence = session->next_sequence++;
+        batch.operations.push_back(storage::PutMessage{id, d.message});
+        storage::PutDelivery record;
+        record.client_id = session->state.client_id;
+        record.sequence = d.sequence;
+        record.message_id = id;
+        record.qos = d.qos;
+        record.retain = d.retain;
+        record.subscription_ids = d.subscription_ids;
+        batch.operations.push_back(std::move(record));
+      }
+      queued.push_back({session, std::move(d)});
     }
-    d.message = std::move(m);
-    queued.push_back({session, std::move(d)});
   }
-  enqueue(queued);
+  if (batch.empty()) return enqueue(queued);
+  // D2: what is stored is sent once committed (the QoS 0 ones wait with it).
+  submit(std::move(batch), [this, queued = std::move(queued)](std::error_code ec) mutable {
+    if (!ec) enqueue(queued);
+  });
 }
 
 // --- wills and housekeeping ---------------------------------------------------------
