@@ -10,7 +10,7 @@
 #                   the table shows the median (default 3; the backlog runs once)
 #   --idle N        idle connections for the memory scenario (default 10000)
 #   --backlog-sessions N   offline persistent sessions of the backlog (default 100)
-#   --backlog-messages M   messages published to them while offline (default 100000)
+#   --backlog-messages M   messages published to them while offline (default 10000: 1M queued)
 #   --restart-sessions N   offline persistent sessions of the restart scenario (default 10000)
 #   --restart-messages M   messages queued for each of them before the restart (default 100)
 #   --data-root DIR the brokers' data directories go in a temporary directory in DIR,
@@ -34,7 +34,7 @@ duration=10
 rounds=3
 idle=10000
 backlog_sessions=100
-backlog_messages=100000
+backlog_messages=10000
 restart_sessions=10000
 restart_messages=100
 data_root="${CAIRN_BENCH_DIR:-$root/build}"
@@ -43,7 +43,7 @@ load="$root/build/release/bench/cairn-load"
 cairn_threads=0
 out=""
 # Both brokers' per-session queue limit: far above what any run queues, so
-# neither drops a message (cairn's default is 100,000, mosquitto's 1,000).
+# neither drops a message (cairn's default is 1,000,000, mosquitto's 1,000).
 queue_limit=10000000
 sync_samples=200
 
