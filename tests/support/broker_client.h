@@ -355,17 +355,10 @@ class BrokerWorld {
     history_.insert(history_.end(), store->committed().begin(), store->committed().end());
     storage::StoredState state;
     storage::StoredState whole;  // every queue whole: what a paging store holds
-    if (pages_) {
-      storage::InMemoryStore memory;
-      for (const storage::Batch& b : history_) memory.submit(b, [](std::error_code) {});
-      memory.close();
-      whole = memory.stored_state();
-    }
     if (through_leveldb) {
       TempDir dir;
       storage::LeveldbStore::Options options;
       options.directory = dir.path();
-      if (pages_) options.queue_window = open_window_;
       {
         storage::LeveldbStore::Opened opened = storage::LeveldbStore::open(options);
         ASSERT_TRUE(opened.store) << opened.error;
@@ -378,6 +371,12 @@ class BrokerWorld {
         }
         opened.store->close();
       }
+      if (pages_) {  // what load() reads: every queue whole
+        storage::LeveldbStore::Opened all = storage::LeveldbStore::open(options);
+        ASSERT_TRUE(all.store) << all.error;
+        whole = std::move(all.state);
+        options.queue_window = open_window_;
+      }
       storage::LeveldbStore::Opened reopened = storage::LeveldbStore::open(options);
       ASSERT_TRUE(reopened.store) << reopened.error;
       state = std::move(reopened.state);
@@ -387,6 +386,7 @@ class BrokerWorld {
       for (const storage::Batch& b : history_) memory.submit(b, [](std::error_code) {});
       memory.close();
       state = memory.stored_state();
+      whole = state;
     }
     clients.clear();
     broker.reset();
