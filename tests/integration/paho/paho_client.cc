@@ -1,6 +1,10 @@
 #include "integration/paho/paho_client.h"
 
+#include <cstdint>
 #include <cstring>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -122,10 +126,144 @@ MessageProperties read_message_properties(const MQTTProperties& in) {
   return out;
 }
 
+// Why callbacks and destruction go through `Shared`. Paho calls back from
+// threads shared by every client of the process and never says when they are
+// done with a handle: MQTTClient_run calls messageArrived without its lock and
+// then, under it, dequeues the message from the handle (destroying the handle
+// as soon as the test had its message was a use after free: a segfault in
+// MQTTClient_run every few hundred runs); MQTT 5's disconnected callback runs
+// on a detached thread that reads the handle first; and while a message is
+// still queued, disconnecting a 3.1.1 Clean Session client or connecting with
+// a clean session frees it. Hence, under one mutex:
+// - callbacks reach a PahoClient only through `clients`, left before it is freed;
+// - a handle is destroyed only once MQTTClient_run has ended (it does when no
+//   client is connected; MQTTClient_disconnect waits for it), and waits,
+//   disconnected, in `graveyard` until then;
+// - what messageArrived is handed is freed only once dequeued: proven by the
+//   next messageArrived (MQTTClient_run hands one message at a time) or by the
+//   end of MQTTClient_run. While Paho may empty a client's queue, its callbacks
+//   touch nothing and what it was handed is `abandoned` to Paho.
+// Sound while Paho is called from one thread (as every test using PahoClient
+// does): no other can start MQTTClient_run between the check and the destroy.
+struct Delivery {
+  std::uint64_t client;
+  MQTTClient_message* message;
+  char* topic;
+};
+
+struct Shared {
+  // Never connected nor destroyed: with it the process never destroys its
+  // last handle, which terminates Paho and drops Paho's heap tracking of what
+  // is in `abandoned` (LeakSanitizer then reports it).
+  Shared() {
+    const int rc = MQTTClient_create(&anchor, "tcp://127.0.0.1:1", "cairn-paho-anchor",
+                                     MQTTCLIENT_PERSISTENCE_NONE, nullptr);
+    EXPECT_EQ(rc, MQTTCLIENT_SUCCESS) << "MQTTClient_create: " << MQTTClient_strerror(rc);
+  }
+
+  MQTTClient anchor = nullptr;
+  std::mutex mutex;
+  std::uint64_t next_id = 1;
+  std::unordered_map<std::uint64_t, PahoClient*> clients;
+  std::unordered_set<std::uint64_t> emptying;  // clients whose queue Paho may empty now
+  std::vector<Delivery> handed;                // not yet known to be dequeued
+  std::vector<Delivery> abandoned;
+  std::vector<MQTTClient> graveyard;
+};
+
+// Never destroyed: Paho's threads may call back while statics are destroyed.
+Shared& shared() {
+  static auto* const s = new Shared;
+  return *s;
+}
+
+void* context_of(std::uint64_t id) {
+  return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
+}
+
+std::uint64_t id_of(void* context) {
+  return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(context));
+}
+
+// The live PahoClient a callback's context names, or nullptr; with
+// shared().mutex held.
+PahoClient* client_of(Shared& s, void* context) {
+  const auto it = s.clients.find(id_of(context));
+  return it == s.clients.end() ? nullptr : it->second;
+}
+
+// With shared().mutex held.
+void free_handed(Shared& s) {
+  for (Delivery& d : s.handed) {
+    MQTTClient_freeMessage(&d.message);
+    MQTTClient_free(d.topic);
+  }
+  s.handed.clear();
+}
+
+// For the duration of a Paho call that may empty `client`'s message queue.
+class QueueEmptying {
+ public:
+  explicit QueueEmptying(std::uint64_t client) : client_(client) {
+    Shared& s = shared();
+    std::lock_guard lock(s.mutex);
+    s.emptying.insert(client_);
+    std::erase_if(s.handed, [&](const Delivery& d) {
+      if (d.client != client_) return false;
+      s.abandoned.push_back(d);
+      return true;
+    });
+  }
+  ~QueueEmptying() {
+    Shared& s = shared();
+    std::lock_guard lock(s.mutex);
+    s.emptying.erase(client_);
+  }
+  QueueEmptying(const QueueEmptying&) = delete;
+  QueueEmptying& operator=(const QueueEmptying&) = delete;
+
+ private:
+  std::uint64_t client_;
+};
+
+// Destroys the graveyard's handles if MQTTClient_run is not running.
+void bury_handles() {
+  Shared& s = shared();
+  MQTTClient probe = nullptr;
+  {
+    std::lock_guard lock(s.mutex);
+    if (s.graveyard.empty()) return;
+    probe = s.graveyard.front();
+  }
+  // On a disconnected handle MQTTClient_receive fails at once
+  // (MQTTCLIENT_FAILURE) while MQTTClient_run runs, and says
+  // MQTTCLIENT_DISCONNECTED when it does not.
+  char* topic = nullptr;
+  int topic_length = 0;
+  MQTTClient_message* message = nullptr;
+  if (MQTTClient_receive(probe, &topic, &topic_length, &message, 0) != MQTTCLIENT_DISCONNECTED) {
+    return;
+  }
+  std::vector<MQTTClient> handles;
+  {
+    std::lock_guard lock(s.mutex);
+    handles.swap(s.graveyard);
+    free_handed(s);
+  }
+  for (MQTTClient handle : handles) MQTTClient_destroy(&handle);
+}
+
 }  // namespace
 
 PahoClient::PahoClient(const std::string& uri, const std::string& client_id, int version)
     : version_(version) {
+  bury_handles();
+  {
+    Shared& s = shared();
+    std::lock_guard lock(s.mutex);
+    id_ = s.next_id++;
+    s.clients.emplace(id_, this);
+  }
   MQTTClient_createOptions create = MQTTClient_createOptions_initializer;
   create.MQTTVersion = version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
   int rc = MQTTClient_createWithOptions(&handle_, uri.c_str(), client_id.c_str(),
@@ -133,22 +271,42 @@ PahoClient::PahoClient(const std::string& uri, const std::string& client_id, int
   EXPECT_EQ(rc, MQTTCLIENT_SUCCESS) << "MQTTClient_create: " << MQTTClient_strerror(rc);
   // Completion comes from callbacks: MQTTClient_waitForCompletion polls
   // in steps of 100 ms in multi-threaded mode, too slow for 200 messages.
-  rc = MQTTClient_setCallbacks(handle_, this, &PahoClient::on_connection_lost,
+  rc = MQTTClient_setCallbacks(handle_, context_of(id_), &PahoClient::on_connection_lost,
                                &PahoClient::on_message,
                                version == 5 ? nullptr : &PahoClient::on_delivered);
   EXPECT_EQ(rc, MQTTCLIENT_SUCCESS) << "MQTTClient_setCallbacks";
   if (version == 5) {
-    rc = MQTTClient_setDisconnected(handle_, this, &PahoClient::on_disconnected);
+    rc = MQTTClient_setDisconnected(handle_, context_of(id_), &PahoClient::on_disconnected);
     EXPECT_EQ(rc, MQTTCLIENT_SUCCESS) << "MQTTClient_setDisconnected";
-    rc = MQTTClient_setPublished(handle_, this, &PahoClient::on_published);
+    rc = MQTTClient_setPublished(handle_, context_of(id_), &PahoClient::on_published);
     EXPECT_EQ(rc, MQTTCLIENT_SUCCESS) << "MQTTClient_setPublished";
   }
 }
 
+// Why it goes this way: see "Why callbacks and destruction go through `Shared`".
 PahoClient::~PahoClient() {
-  if (handle_ == nullptr) return;
-  if (MQTTClient_isConnected(handle_)) disconnect();
-  MQTTClient_destroy(&handle_);
+  if (handle_ != nullptr) {
+    if (version_ == 5 && connected_once_ && !disconnect_requested_ &&
+        !MQTTClient_isConnected(handle_)) {
+      // Not lost (Paho reports a loss before it says disconnected): the
+      // broker's DISCONNECT, whose thread reads the handle before calling
+      // on_disconnected.
+      std::unique_lock lock(mutex_);
+      changed_.wait_for(lock, kWait,
+                        [&] { return server_disconnect_.has_value() || connection_lost_; });
+    }
+    // Connected or not: MQTTClient_disconnect is where MQTTClient_run is
+    // stopped, and waited for, once no client is connected.
+    disconnect();
+  }
+  Shared& s = shared();
+  {
+    std::lock_guard lock(s.mutex);
+    s.clients.erase(id_);
+    if (handle_ != nullptr) s.graveyard.push_back(handle_);
+  }
+  handle_ = nullptr;
+  bury_handles();
 }
 
 ConnectResult PahoClient::connect(const ConnectOptions& options) {
@@ -176,6 +334,12 @@ ConnectResult PahoClient::connect(const ConnectOptions& options) {
     connection_lost_ = false;
     server_disconnect_.reset();
   }
+  clean_ = options.clean;
+  connected_once_ = false;
+  disconnect_requested_ = false;
+  // A clean session: Paho empties the queue at the CONNACK.
+  std::optional<QueueEmptying> emptying;
+  if (options.clean) emptying.emplace(id_);
   ConnectResult result;
   if (version_ == 5) {
     Properties connect_properties;
@@ -194,6 +358,7 @@ ConnectResult PahoClient::connect(const ConnectOptions& options) {
     result.rc = MQTTClient_connect(handle_, &opts);
   }
   if (version_ == 4) result.session_present = opts.returned.sessionPresent != 0;
+  connected_once_ = result.rc == MQTTCLIENT_SUCCESS;
   return result;
 }
 
@@ -256,6 +421,10 @@ int PahoClient::publish(const std::string& topic, const std::string& payload, in
 }
 
 void PahoClient::disconnect(int reason, std::optional<std::uint32_t> session_expiry) {
+  if (MQTTClient_isConnected(handle_)) disconnect_requested_ = true;
+  // 3.1.1 with Clean Session: Paho empties the queue as it disconnects.
+  std::optional<QueueEmptying> emptying;
+  if (version_ == 4 && clean_) emptying.emplace(id_);
   if (version_ == 5) {
     Properties properties;
     if (session_expiry) {
@@ -317,7 +486,18 @@ bool PahoClient::wait_connection_lost(milliseconds timeout) {
 }
 
 int PahoClient::on_message(void* context, char* topic, int topic_length, MQTTClient_message* m) {
-  auto* self = static_cast<PahoClient*>(context);
+  Shared& s = shared();
+  std::lock_guard shared_lock(s.mutex);
+  // Paho dequeued the earlier messages before calling back with this one.
+  free_handed(s);
+  const std::uint64_t id = id_of(context);
+  if (s.emptying.count(id) > 0) {
+    s.abandoned.push_back({id, m, topic});
+    return 1;
+  }
+  s.handed.push_back({id, m, topic});
+  PahoClient* self = client_of(s, context);
+  if (self == nullptr) return 1;
   Message message;
   message.topic = topic_length > 0 ? std::string(topic, static_cast<std::size_t>(topic_length))
                                    : std::string(topic);
@@ -327,8 +507,6 @@ int PahoClient::on_message(void* context, char* topic, int topic_length, MQTTCli
   message.retained = m->retained != 0;
   message.dup = m->dup != 0;
   message.properties = read_message_properties(m->properties);
-  MQTTClient_freeMessage(&m);
-  MQTTClient_free(topic);
   {
     std::lock_guard lock(self->mutex_);
     self->messages_.push_back(std::move(message));
@@ -338,7 +516,10 @@ int PahoClient::on_message(void* context, char* topic, int topic_length, MQTTCli
 }
 
 void PahoClient::on_connection_lost(void* context, char* /*cause*/) {
-  auto* self = static_cast<PahoClient*>(context);
+  Shared& s = shared();
+  std::lock_guard shared_lock(s.mutex);
+  PahoClient* self = client_of(s, context);
+  if (self == nullptr) return;
   {
     std::lock_guard lock(self->mutex_);
     self->connection_lost_ = true;
@@ -352,7 +533,10 @@ void PahoClient::on_delivered(void* context, MQTTClient_deliveryToken token) {
 
 void PahoClient::on_published(void* context, int token, int /*packet_type*/,
                               MQTTProperties* /*properties*/, enum MQTTReasonCodes reason) {
-  auto* self = static_cast<PahoClient*>(context);
+  Shared& s = shared();
+  std::lock_guard shared_lock(s.mutex);
+  PahoClient* self = client_of(s, context);
+  if (self == nullptr) return;
   {
     std::lock_guard lock(self->mutex_);
     self->completed_[token] = as_int(reason);
@@ -362,7 +546,10 @@ void PahoClient::on_published(void* context, int token, int /*packet_type*/,
 
 void PahoClient::on_disconnected(void* context, MQTTProperties* /*properties*/,
                                  enum MQTTReasonCodes reason) {
-  auto* self = static_cast<PahoClient*>(context);
+  Shared& s = shared();
+  std::lock_guard shared_lock(s.mutex);
+  PahoClient* self = client_of(s, context);
+  if (self == nullptr) return;
   {
     std::lock_guard lock(self->mutex_);
     self->server_disconnect_ = as_int(reason);

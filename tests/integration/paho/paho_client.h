@@ -77,7 +77,7 @@ class PahoClient {
  public:
   // `version` is the protocol level: 4 (3.1.1) or 5.
   PahoClient(const std::string& uri, const std::string& client_id, int version);
-  ~PahoClient();  // disconnects (normally) if still connected
+  ~PahoClient();  // disconnects (normally) if still connected; see paho_client.cc
   PahoClient(const PahoClient&) = delete;
   PahoClient& operator=(const PahoClient&) = delete;
 
@@ -123,6 +123,13 @@ class PahoClient {
 
   MQTTClient handle_ = nullptr;
   int version_;
+  // What Paho's callbacks get as their context: a number never reused, which
+  // they look up among the live clients (a PahoClient's address could be).
+  std::uint64_t id_ = 0;
+  // Only the test's thread reads or writes these three.
+  bool clean_ = true;                  // the last connect asked for a clean session
+  bool connected_once_ = false;        // the last connect succeeded
+  bool disconnect_requested_ = false;  // disconnect() since, while connected
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Message> messages_;
