@@ -26,10 +26,13 @@ void LeveldbStore::submit(Batch batch, Completion done) {
 
 void LeveldbStore::close() { committer_.close(); }
 
-bool LeveldbStore::unref(std::uint64_t segment) {
+bool LeveldbStore::unref(std::uint64_t segment, std::size_t count) {
   auto it = segment_refs_.find(segment);
   if (it == segment_refs_.end()) return false;
-  if (--it->second > 0) return false;
+  if (it->second > count) {
+    it->second -= static_cast<std::uint32_t>(count);
+    return false;
+  }
   segment_refs_.erase(it);
   return true;
 }
@@ -45,11 +48,11 @@ std::error_code LeveldbStore::commit(std::span<Batch> group) {
   leveldb::WriteBatch wb;
   const std::uint64_t segment = next_segment_++;
   std::vector<model::MessagePtr> segment_messages;
-  std::unordered_map<MessageId, model::MessagePtr> messages;     // this group's PutMessage
-  std::unordered_map<MessageId, std::uint32_t> segment_index;    // id -> index in the segment
+  std::unordered_map<MessageId, model::MessagePtr> messages;   // this group's PutMessage
+  std::unordered_map<MessageId, std::uint32_t> segment_index;  // id -> index in the segment
   // client -> new entries (hashed: a fan-out adds one per session per message)
   std::unordered_map<std::string, std::vector<record::ChunkEntry>> added;
-  std::set<std::string> cursors;                                 // clients whose cursor changed
+  std::set<std::string> cursors;  // clients whose cursor changed
   std::vector<std::uint64_t> dead_segments;
   // Progress on a delivery this same group adds: applied once it is indexed.
   // The broker never sends one (a delivery is visible only after its
@@ -127,8 +130,8 @@ std::error_code LeveldbStore::commit(std::span<Batch> group) {
             } else if constexpr (std::is_same_v<O, RemoveSession>) {
               const std::string& client = o.client_id;
               if (auto q = queues_.find(client); q != queues_.end()) {
-                for (std::uint64_t s : q->second.live_segments()) {
-                  if (unref(s)) dead_segments.push_back(s);
+                for (const auto& [s, count] : q->second.live_segments()) {
+                  if (unref(s, count)) dead_segments.push_back(s);
                 }
                 for (std::uint64_t first : q->second.chunks()) {
                   wb.Delete(record::chunk_key(client, first));
@@ -136,7 +139,7 @@ std::error_code LeveldbStore::commit(std::span<Batch> group) {
                 queues_.erase(q);
               }
               if (auto a = added.find(client); a != added.end()) {
-                for (std::size_t i = 0; i < a->second.size(); ++i) unref(segment);
+                unref(segment, a->second.size());
                 added.erase(a);
               }
               std::erase_if(deferred, [&client](Operation* d) {

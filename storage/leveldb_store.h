@@ -115,8 +115,9 @@ class LeveldbStore final : public DurableStore, private CommitSink {
 
   LeveldbStore(std::unique_ptr<leveldb::DB> db, const Options& options);
   std::error_code commit(std::span<Batch> group) override;
-  // Unreferences a segment; true when nothing refers to it any more.
-  bool unref(std::uint64_t segment);
+  // Drops `count` references to a segment; true when nothing refers to it
+  // any more.
+  bool unref(std::uint64_t segment, std::size_t count = 1);
   // load() on the committer thread.
   std::error_code read_queue(const LoadRequest& request, std::vector<StoredDelivery>& out);
   // A segment's messages, from the cache or the disk; null when unreadable.
