@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # compare.sh: cairn against mosquitto, side by side, with cairn-load.
 #
-#   bench/compare.sh                 every scenario, 3 rounds of 10 s each (~13 minutes)
+#   bench/compare.sh                 every scenario, 3 rounds of 10 s each, issue 5's
+#                                    backlog (~25 minutes; mosquitto peaks at ~10 GiB)
 #   bench/compare.sh --quick         2 s, 1 round, a small backlog (what CI runs, ~1.5 minutes)
 #
 # Options:
@@ -10,7 +11,8 @@
 #                   the table shows the median (default 3; the backlog runs once)
 #   --idle N        idle connections for the memory scenario (default 10000)
 #   --backlog-sessions N   offline persistent sessions of the backlog (default 100)
-#   --backlog-messages M   messages published to them while offline (default 10000: 1M queued)
+#   --backlog-messages M   messages published to them while offline (default 1000000:
+#                   100M deliveries queued)
 #   --restart-sessions N   offline persistent sessions of the restart scenario (default 10000)
 #   --restart-messages M   messages queued for each of them before the restart (default 100)
 #   --data-root DIR the brokers' data directories go in a temporary directory in DIR,
@@ -34,7 +36,7 @@ duration=10
 rounds=3
 idle=10000
 backlog_sessions=100
-backlog_messages=10000
+backlog_messages=1000000
 restart_sessions=10000
 restart_messages=100
 data_root="${CAIRN_BENCH_DIR:-$root/build}"
@@ -47,7 +49,7 @@ out=""
 queue_limit=10000000
 sync_samples=200
 
-usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 need_value() { (($1 >= 2)) || { echo "compare.sh: $2 needs a value" >&2; exit 2; }; }
 while (($# > 0)); do
   case "$1" in
