@@ -351,7 +351,10 @@ std::optional<std::vector<ChunkEntry>> decode_chunk(std::string_view value) {
     e.subscription_ids.resize(ids);
     for (std::uint32_t& id : e.subscription_ids) id = r.u32();
     // Strictly increasing sequences: the queue's order is the key's order.
-    if (!r.ok() || e.sequence == 0 || e.sequence <= previous) return std::nullopt;
+    // Segment ids start at 1 (QueueIndex takes 0 for "gone").
+    if (!r.ok() || e.sequence == 0 || e.sequence <= previous || e.segment == 0) {
+      return std::nullopt;
+    }
     previous = e.sequence;
   }
   if (!r.done()) return std::nullopt;

@@ -400,6 +400,9 @@ TEST(RecordCodecRejects, ChunkInvariants) {
   EXPECT_FALSE(decode_chunk(encode_chunk({entry(1, q1), entry(5, q1), entry(4, q1)})));
   EXPECT_FALSE(decode_chunk(encode_chunk({entry(1, QoS::kAtMostOnce)})));  // QoS 0: never queued
   EXPECT_FALSE(decode_chunk(encode_chunk({entry(1, static_cast<QoS>(3))})));
+  ChunkEntry no_segment = entry(1, q1);
+  no_segment.segment = 0;  // segment ids start at 1
+  EXPECT_FALSE(decode_chunk(encode_chunk({no_segment})));
   // Flag bits beyond QoS and retain: byte 25 is the first entry's flags
   // (version 1 + count 4 + sequence 8 + segment 8 + index 4).
   for (char flags : {'\x09', '\x11', '\x81'}) {
