@@ -84,10 +84,11 @@ recovery::Recovered open_store(const config::Config& config) {
 
 }  // namespace
 
-BrokerApp::BrokerApp(const config::Config& config)
+BrokerApp::BrokerApp(const config::Config& config, const StoreDecorator& decorate)
     : config_(config),
       recovered_(open_store(config)),
-      broker_(*recovered_.store, broker_settings(config)),
+      decorated_(decorate ? decorate(*recovered_.store) : nullptr),
+      broker_(decorated_ ? *decorated_ : *recovered_.store, broker_settings(config)),
       threads_(config.io_threads),
       housekeeping_(main_) {
   connection_settings_.limits = session_limits(config);
@@ -168,7 +169,7 @@ void BrokerApp::shutdown() {
   while (connection_stats_.active.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  recovered_.store->close();
+  (decorated_ ? *decorated_ : *recovered_.store).close();
   threads_.stop_and_join();
   main_.stop();
 }

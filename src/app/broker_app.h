@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -22,6 +23,7 @@
 #include "net/io_threads.h"
 #include "net/listener.h"
 #include "recovery/recovery.h"
+#include "storage/durable_store.h"
 
 namespace cairn::app {
 
@@ -32,11 +34,18 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Wraps the store before the broker gets it: the broker submits to what it
+// returns. A seam for tools that alter what the broker stores, such as the
+// crash suite's deliberately broken broker (tests/crash/broken); cairn itself
+// passes none.
+using StoreDecorator =
+    std::function<std::unique_ptr<storage::DurableStore>(storage::DurableStore& store)>;
+
 class BrokerApp {
  public:
   // Opens the store in config.data_dir and loads what it holds into the
   // broker (recovery/), logging the report; throws StoreError when it cannot.
-  explicit BrokerApp(const config::Config& config);
+  explicit BrokerApp(const config::Config& config, const StoreDecorator& decorate = nullptr);
   ~BrokerApp();
 
   // Binds the listener (throws on a bad address or a port in use) and starts
@@ -62,7 +71,8 @@ class BrokerApp {
   config::Config config_;
   net::ConnectionSettings connection_settings_;
   net::ConnectionStats connection_stats_;
-  recovery::Recovered recovered_;  // the store, and what it held until restored
+  recovery::Recovered recovered_;                     // the store, and what it held until restored
+  std::unique_ptr<storage::DurableStore> decorated_;  // null: the broker uses the store
   broker::Broker broker_;
   net::IoThreads threads_;
   boost::asio::io_context main_;  // signals and housekeeping, run by run_until_signal()
