@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 using cairn::crashtest::ModeOptions;
 using cairn::crashtest::Report;
 
-const std::vector<std::string> kModes = {"sigkill", "power", "recovery"};
+const std::vector<std::string> kModes = {"sigkill", "power", "recovery", "disk"};
 
 // Each mode's own seed, so that a mode replays alone with the same --seed.
 std::uint64_t mode_seed(std::uint64_t seed, const std::string& mode) {
@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   int min_load = 150;
   int max_load = 450;
   bool verbose = false;
+  std::uint64_t disk_guard_mb = 256;
   app.add_option("--cairn", cairn, "The broker binary under test")
       ->required()
       ->check(CLI::ExistingFile);
@@ -62,7 +63,7 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", work,
                  "Where the suite keeps each mode's data directory, logs and "
                  "mounts; on the disk to test (default: ./crashtest-data)");
-  app.add_option("--modes", modes, "Crash modes: sigkill, power, recovery")
+  app.add_option("--modes", modes, "Crash modes: sigkill, power, recovery, disk")
       ->delimiter(',')
       ->check(CLI::IsMember(kModes));
   app.add_option("--cycles", cycles, "Crashes per mode")->check(CLI::Range(1, 1'000'000));
@@ -73,6 +74,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 60'000));
   app.add_option("--powerfs", powerfs, "The cairn-powerfs binary (power mode)");
   app.add_option("--report-dir", report_dir, "Where crashtest-report.json and .md go");
+  app.add_option("--disk-guard-mb", disk_guard_mb,
+                 "The disk mode: the broker's storage.min_free_space_mb (cairn's default: 256)")
+      ->check(CLI::Range(1, 1 << 20));
   app.add_flag("-v,--verbose", verbose, "A line per cycle");
   CLI11_PARSE(app, argc, argv);
   if (min_load > max_load) {
@@ -104,6 +108,7 @@ int main(int argc, char** argv) {
     o.min_load_ms = min_load;
     o.max_load_ms = max_load;
     o.verbose = verbose;
+    o.disk_guard_mb = disk_guard_mb;
     std::cout << "== " << mode << std::endl;
     report.modes.push_back(cairn::crashtest::run_mode(o));
     const auto& r = report.modes.back();

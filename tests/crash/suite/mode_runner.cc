@@ -69,6 +69,7 @@ ModeResult run_mode(const ModeOptions& o) {
   result.mode = o.mode;
   // A mount left by a run that died would make the directory unremovable.
   ::umount2((o.work / "mnt").c_str(), MNT_DETACH);
+  ::umount2((o.work / "volume").c_str(), MNT_DETACH);
   std::error_code ec;
   std::filesystem::remove_all(o.work, ec);
   std::filesystem::create_directories(o.work, ec);
@@ -86,6 +87,18 @@ ModeResult run_mode(const ModeOptions& o) {
       return result;
     }
     data = power->mountpoint() / "data";
+  }
+
+  std::unique_ptr<SmallVolume> volume;
+  const std::uint64_t guard = o.disk_guard_mb << 20;
+  if (o.mode == "disk") {
+    // Room for the store above the guard; filling leaves half the guard.
+    volume = std::make_unique<SmallVolume>(o.work / "volume", guard + (128u << 20));
+    if (!volume->mount()) {
+      result.skipped = volume->why();
+      return result;
+    }
+    data = volume->mountpoint() / "data";
   }
 
   BrokerUnderTest broker({o.cairn, o.config, data, o.work / "cairn.log"});
@@ -128,7 +141,23 @@ ModeResult run_mode(const ModeOptions& o) {
     away.disconnect();
 
     for (auto& p : cast.publishers) p->start();
-    std::this_thread::sleep_for(milliseconds(load));
+    // The disk mode: full, then not (the guard is read again within a
+    // second, sooner while commits run), then the crash.
+    std::vector<std::size_t> before_full;
+    const auto sent = [&] {
+      std::vector<std::size_t> n;
+      for (auto& p : cast.publishers) n.push_back(p->fates().size());
+      return n;
+    };
+    if (volume) {
+      std::this_thread::sleep_for(milliseconds(load / 3));
+      before_full = sent();
+      if (!volume->fill_leaving(guard / 2)) return fail(cycle, "the ballast could not be written");
+      std::this_thread::sleep_for(milliseconds(1500));
+      volume->release();
+      std::this_thread::sleep_for(milliseconds(1500));
+    }
+    std::this_thread::sleep_for(milliseconds(volume ? load * 2 / 3 : load));
     if (!broker.running()) return fail(cycle, "the broker ended by itself: " + broker.status());
 
     // --- the crash ---
@@ -179,6 +208,30 @@ ModeResult run_mode(const ModeOptions& o) {
     // --- every acknowledged message must arrive ---
     std::vector<std::vector<Fate>> fates;
     for (auto& p : cast.publishers) fates.push_back(p->fates());
+    if (volume) {
+      // The MQTT 5 QoS 1 stream (the first): refused while full, acknowledged
+      // again after. (A 3.1.1 publisher's connection is closed instead, and
+      // it sends again after the restart.)
+      const std::vector<Fate>& f = fates.front();
+      std::optional<std::size_t> last_refused;
+      for (std::size_t seq = before_full.front(); seq < f.size(); ++seq) {
+        if (f[seq] == Fate::kRefused) last_refused = seq;
+      }
+      bool resumed = false;
+      for (std::size_t seq = last_refused.value_or(f.size()); seq < f.size(); ++seq) {
+        resumed = resumed || f[seq] == Fate::kAcked;
+      }
+      if (!last_refused) {
+        problems.push_back("nothing published to ct/q1 was refused while the volume had " +
+                           std::to_string(guard / 2 >> 20) + " MiB free, below the guard");
+      } else if (!resumed) {
+        problems.push_back("publishing to ct/q1 did not resume after the space returned");
+      }
+    }
+    result.refused = 0;
+    for (const auto& f : fates) {
+      result.refused += static_cast<std::uint64_t>(std::count(f.begin(), f.end(), Fate::kRefused));
+    }
     const auto deadline = Clock::now() + kDrainTimeout;
     for (auto& s : cast.subscribers) {
       while (!has_all(s->counts(), fates, cast) && Clock::now() < deadline) {
@@ -207,6 +260,13 @@ ModeResult run_mode(const ModeOptions& o) {
           if (seq >= fates[i].size() && count > 0) {
             ++unpublished;
             problems.push_back(s->id() + ": never published: " + payload_of(spec.name, seq));
+          } else if (seq < fates[i].size() && fates[i][seq] == Fate::kRefused && count > 0) {
+            // Refused with a reason code, so never published: the publisher
+            // may send it again as a new message.
+            if (unpublished++ < 5) {
+              problems.push_back(s->id() + ": " + payload_of(spec.name, seq) +
+                                 " was refused, yet delivered");
+            }
           } else if (seq < fates[i].size() && fates[i][seq] == Fate::kAcked && count == 0) {
             if (lost++ < 5) {
               problems.push_back(s->id() + ": LOST " + payload_of(spec.name, seq) +

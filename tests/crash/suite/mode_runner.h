@@ -7,7 +7,12 @@
 //             synced is discarded) under the data directory;
 //   recovery  SIGKILL under load, then the restarting broker is killed again
 //             at a random moment while it starts (recovering its store),
-//             before it is started for good.
+//             before it is started for good;
+//   disk      the data directory is on a small tmpfs; during the load a
+//             ballast file fills it below the broker's free-space guard, then
+//             goes: QoS 1/2 publishes must be refused (MQTT 5: reason code
+//             0x97) while it is full and accepted again once the space has
+//             returned; then SIGKILL as in the sigkill mode.
 //
 // The checks, after every restart, over every cycle so far:
 //   - both persistent subscribers (MQTT 3.1.1 Clean Session 0, MQTT 5 Session
@@ -38,6 +43,8 @@ struct ModeOptions {
   std::uint64_t seed = 0;
   int min_load_ms = 150;
   int max_load_ms = 450;
+  // The disk mode: the broker's storage.min_free_space_mb (cairn's default).
+  std::uint64_t disk_guard_mb = 256;
   bool verbose = false;
 };
 

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -9,7 +10,10 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -204,6 +208,57 @@ void PowerFs::unmount() {
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+// --- SmallVolume ----------------------------------------------------------------------
+
+SmallVolume::SmallVolume(std::filesystem::path mountpoint, std::uint64_t size_bytes)
+    : mount_(std::move(mountpoint)), size_(size_bytes) {}
+
+SmallVolume::~SmallVolume() { unmount(); }
+
+bool SmallVolume::mount() {
+  std::error_code ec;
+  std::filesystem::create_directories(mount_, ec);
+  const std::string options = "size=" + std::to_string(size_) + ",mode=0755";
+  if (::mount("cairn-crashtest", mount_.c_str(), "tmpfs", 0, options.c_str()) != 0) {
+    why_ = "cannot mount a " + std::to_string(size_ >> 20) + " MiB tmpfs on " + mount_.string() +
+           ": " + std::strerror(errno) + " (the disk mode needs root)";
+    return false;
+  }
+  mounted_ = true;
+  return true;
+}
+
+std::uint64_t SmallVolume::free_bytes() const {
+  struct statvfs s {};
+  if (::statvfs(mount_.c_str(), &s) != 0) return 0;
+  return std::uint64_t{s.f_bavail} * s.f_frsize;
+}
+
+bool SmallVolume::fill_leaving(std::uint64_t free_bytes) {
+  const std::uint64_t now = this->free_bytes();
+  if (now <= free_bytes) return true;
+  const int fd =
+      ::open((mount_ / "ballast").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  struct stat st {};
+  ::fstat(fd, &st);
+  const int rc = ::posix_fallocate(fd, st.st_size, static_cast<off_t>(now - free_bytes));
+  ::close(fd);
+  return rc == 0;
+}
+
+void SmallVolume::release() {
+  std::error_code ec;
+  std::filesystem::remove(mount_ / "ballast", ec);
+}
+
+void SmallVolume::unmount() {
+  if (!mounted_) return;
+  // Lazily: a broker that has not been reaped yet may hold files open.
+  ::umount2(mount_.c_str(), MNT_DETACH);
+  mounted_ = false;
 }
 
 }  // namespace cairn::crashtest

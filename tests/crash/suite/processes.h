@@ -84,4 +84,31 @@ class PowerFs {
   std::string why_;
 };
 
+// A small filesystem of its own for the data directory (a tmpfs with a size
+// limit), and a ballast file that fills it: the disk mode's full disk.
+class SmallVolume {
+ public:
+  SmallVolume(std::filesystem::path mountpoint, std::uint64_t size_bytes);
+  ~SmallVolume();
+  SmallVolume(const SmallVolume&) = delete;
+  SmallVolume& operator=(const SmallVolume&) = delete;
+
+  // False (with why()) when it cannot be mounted here (not root, say).
+  bool mount();
+  // Grows the ballast until `free_bytes` are left free.
+  bool fill_leaving(std::uint64_t free_bytes);
+  // Removes the ballast: the space returns.
+  void release();
+  std::uint64_t free_bytes() const;
+  void unmount();
+  const std::filesystem::path& mountpoint() const { return mount_; }
+  const std::string& why() const { return why_; }
+
+ private:
+  std::filesystem::path mount_;
+  std::uint64_t size_;
+  bool mounted_ = false;
+  std::string why_;
+};
+
 }  // namespace cairn::crashtest

@@ -85,6 +85,11 @@ std::string notes(const Report& report, const std::string& bullet) {
       out += bullet + m.mode + ": " + std::to_string(m.crashes_during_recovery) +
              " second crashes landed while the broker was starting, before it listened\n";
     }
+    if (m.refused > 0) {
+      out += bullet + m.mode + ": " + std::to_string(m.refused) +
+             " publishes refused with a reason code (none acknowledged), and publishing resumed "
+             "once the space returned, every cycle\n";
+    }
     if (m.bytes_discarded > 0) {
       out += bullet + m.mode + ": " + std::to_string(m.bytes_discarded) +
              " unsynced bytes discarded by the power cuts\n";
@@ -174,7 +179,7 @@ std::string render_json(const Report& report) {
         << ",\"retained_rolled_back\":" << m.retained_rolled_back
         << ",\"sessions_lost\":" << m.sessions_lost
         << ",\"crashes_during_recovery\":" << m.crashes_during_recovery
-        << ",\"bytes_discarded\":" << m.bytes_discarded
+        << ",\"bytes_discarded\":" << m.bytes_discarded << ",\"refused\":" << m.refused
         << ",\"listen_ms\":{\"p50\":" << ms(percentile(m.listen_ms, 50))
         << ",\"p99\":" << ms(percentile(m.listen_ms, 99)) << ",\"all\":" << list(m.listen_ms)
         << "},\"first_redelivery_ms\":{\"p50\":" << ms(percentile(m.first_ms, 50))
