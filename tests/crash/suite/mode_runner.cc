@@ -2,14 +2,16 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include "suite/cast.h"
+#include "suite/checks.h"
 #include "suite/processes.h"
-#include "suite/workload.h"
 #include <sys/mount.h>
 
 namespace cairn::crashtest {
@@ -19,48 +21,33 @@ constexpr milliseconds kStartTimeout{120'000};
 constexpr milliseconds kSettleTimeout{10'000};
 constexpr milliseconds kDrainTimeout{10'000};
 constexpr milliseconds kGrace{200};
-constexpr char kFilter[] = "ct/#";
-constexpr char kRetainedTopic[] = "ct/retained";
+constexpr int kExpiryEvery = 4;  // cycles between the expiry subscriber's visits
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-struct Cast {
-  std::vector<std::unique_ptr<Publisher>> publishers;
-  std::vector<std::unique_ptr<Subscriber>> subscribers;
-};
-
-Cast make_cast() {
-  using V = mqtt::ProtocolVersion;
-  Cast cast;
-  const std::vector<StreamSpec> streams = {
-      {"q1", "ct/q1", V::kV5, 1, false, 32, 0},
-      {"q2", "ct/q2", V::kV311, 2, false, 32, 0},
-      // One retained update at a time, with pauses, so that most crashes find
-      // none in flight (one in flight may or may not have been stored).
-      {"r", kRetainedTopic, V::kV5, 1, true, 1, 20},
-  };
-  for (const StreamSpec& s : streams) {
-    cast.publishers.push_back(std::make_unique<Publisher>(s, "crashtest-pub-" + s.name));
-  }
-  cast.subscribers.push_back(std::make_unique<Subscriber>("crashtest-sub-v311", V::kV311, kFilter));
-  cast.subscribers.push_back(std::make_unique<Subscriber>("crashtest-sub-v5", V::kV5, kFilter));
-  return cast;
-}
-
-// Every acknowledged message of every stream has reached `s`.
-bool has_all(const Subscriber::Counts& c, const std::vector<std::vector<Fate>>& fates,
-             const Cast& cast) {
-  for (std::size_t i = 0; i < cast.publishers.size(); ++i) {
-    const auto it = c.seen.find(cast.publishers[i]->spec().name);
-    for (std::size_t seq = 0; seq < fates[i].size(); ++seq) {
-      if (fates[i][seq] != Fate::kAcked) continue;
-      if (it == c.seen.end() || seq >= it->second.size() || it->second[seq] == 0) return false;
-    }
+// Waits until `done()` or the deadline; false on timeout.
+template <typename Done>
+bool wait_until(Done done, Clock::time_point deadline) {
+  while (!done()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(5));
   }
   return true;
 }
+
+std::uint32_t seen_count(const Subscriber::Counts& c, const std::string& stream,
+                         std::uint64_t seq) {
+  const auto it = c.seen.find(stream);
+  return it == c.seen.end() || seq >= it->second.size() ? 0 : it->second[seq];
+}
+
+// What the run keeps across cycles besides the clients.
+struct RunState {
+  std::uint64_t will_connection = 0;       // the will client's connections so far
+  std::map<std::uint64_t, bool> will_due;  // connection -> its will must (not) come
+};
 
 }  // namespace
 
@@ -88,7 +75,6 @@ ModeResult run_mode(const ModeOptions& o) {
     }
     data = power->mountpoint() / "data";
   }
-
   std::unique_ptr<SmallVolume> volume;
   const std::uint64_t guard = o.disk_guard_mb << 20;
   if (o.mode == "disk") {
@@ -111,47 +97,57 @@ ModeResult run_mode(const ModeOptions& o) {
   if (!broker.spawn() || !broker.wait_listening(kStartTimeout)) {
     return fail(0, "the broker did not start (" + broker.status() + ")");
   }
+  const std::uint16_t port = broker.port();
 
+  // --- the cast, subscribed once for the whole run ---
   Cast cast = make_cast();
-  for (auto& s : cast.subscribers) {
-    if (!s->connect(broker.port()) || !s->subscribe()) {
-      return fail(0, s->id() + " could not connect and subscribe to " + kFilter);
+  std::vector<Subscriber*> subscribing = cast.readers();
+  subscribing.push_back(cast.expiry.get());
+  for (Subscriber* s : subscribing) {
+    if (!s->connect(port) || !s->subscribe()) {
+      return fail(0, s->id() + " could not connect and subscribe");
     }
     s->start();
   }
+  cast.expiry->stop();
+  cast.expiry->disconnect();  // away: its queue is for messages that expire
+  if (!cast.flipper->connect(port)) return fail(0, cast.flipper->id() + " could not connect");
   for (auto& p : cast.publishers) {
-    if (!p->connect(broker.port()))
-      return fail(0, "crashtest-pub-" + p->spec().name + " could not connect");
+    if (!p->connect(port)) return fail(0, "crashtest-pub-" + p->spec().name + " could not connect");
   }
 
+  RunState run;
   std::mt19937_64 random(o.seed);
-  double last_start_ms = 100;  // spawn to listening, the last time
   std::uniform_int_distribution<int> load_ms(o.min_load_ms, o.max_load_ms);
+  double last_start_ms = 100;  // spawn to listening, the last time
   for (int cycle = 1; cycle <= o.cycles; ++cycle) {
     const int load = load_ms(random);
     // The second kill of the recovery mode lands within the time the last
     // start took (start-up is mostly reading the store back).
     const double recovery_kill_ms =
         std::uniform_real_distribution<double>(0, last_start_ms)(random);
-    std::vector<std::string> problems;
-    // One subscriber is away for the cycle (its queue grows on disk), the
-    // other reads through the load; they swap every cycle.
-    Subscriber& away = *cast.subscribers[static_cast<std::size_t>(cycle) % 2];
+    Tally tally;
+    // One main subscriber is away for the cycle (its queue grows on disk),
+    // the other reads through the load; they swap every cycle.
+    Subscriber& away = *cast.main[static_cast<std::size_t>(cycle) % 2];
     away.stop();
     away.disconnect();
+    if (!cast.will->connected()) {
+      const std::optional<bool> present = cast.will->connect(port, ++run.will_connection);
+      if (!present || (*present != (run.will_connection > 1))) {
+        tally.problem(cast.will->id() + ": no CONNACK 0, or a wrong Session Present");
+      }
+    }
+    const std::uint64_t will_at_crash = run.will_connection;
 
     for (auto& p : cast.publishers) p->start();
+    cast.flipper->start();
     // The disk mode: full, then not (the guard is read again within a
     // second, sooner while commits run), then the crash.
-    std::vector<std::size_t> before_full;
-    const auto sent = [&] {
-      std::vector<std::size_t> n;
-      for (auto& p : cast.publishers) n.push_back(p->fates().size());
-      return n;
-    };
+    std::size_t q1_before_full = 0;
     if (volume) {
       std::this_thread::sleep_for(milliseconds(load / 3));
-      before_full = sent();
+      q1_before_full = cast.publishers[kQ1]->fates().size();
       if (!volume->fill_leaving(guard / 2)) return fail(cycle, "the ballast could not be written");
       std::this_thread::sleep_for(milliseconds(1500));
       volume->release();
@@ -165,7 +161,9 @@ ModeResult run_mode(const ModeOptions& o) {
     const auto crashed = Clock::now();
     if (power && (!power->cut() || !power->power_on())) return fail(cycle, power->why());
     for (auto& p : cast.publishers) p->stop();
-    for (auto& s : cast.subscribers) s->stop();
+    for (Subscriber* s : cast.readers()) s->stop();
+    cast.flipper->stop();
+    cast.will->forget();
     if (o.mode == "recovery") {
       // Killed again while it reads its store back.
       if (!broker.spawn()) return fail(cycle, "the broker could not be started");
@@ -179,151 +177,207 @@ ModeResult run_mode(const ModeOptions& o) {
     if (!broker.spawn() || !broker.wait_listening(kStartTimeout)) {
       return fail(cycle, "the broker did not start again (" + broker.status() + ")");
     }
-    last_start_ms = ms_between(spawned, Clock::now());
-    result.listen_ms.push_back(ms_between(crashed, Clock::now()));
-    for (auto& s : cast.subscribers) {
-      const std::optional<bool> present = s->connect(broker.port());
+    const auto listening = Clock::now();
+    last_start_ms = ms_between(spawned, listening);
+    result.listen_ms.push_back(ms_between(crashed, listening));
+    // Every other cycle the will client is back at once, well within its
+    // Will Delay Interval (which a restart starts again): its will must never
+    // come. Otherwise it stays away until the next cycle: the will must come.
+    const bool will_back = cycle % 2 == 0;
+    run.will_due[will_at_crash] = !will_back;
+    if (will_back) {
+      const std::optional<bool> present = cast.will->connect(port, ++run.will_connection);
       if (present != true) {
         ++result.sessions_lost;
-        problems.push_back(s->id() + (present ? ": Session Present 0: its session is LOST"
-                                              : ": no CONNACK 0 after the restart"));
+        tally.problem(cast.will->id() + ": no Session Present 1 after the restart");
+      }
+    }
+    for (Subscriber* s : cast.readers()) {
+      const std::optional<bool> present = s->connect(port);
+      if (present != true) {
+        ++result.sessions_lost;
+        tally.problem(s->id() + (present ? ": Session Present 0: its session is LOST"
+                                         : ": no CONNACK 0 after the restart"));
       }
       s->start();
     }
+    if (cast.flipper->connect(port) != true) {
+      ++result.sessions_lost;
+      tally.problem(cast.flipper->id() + ": no Session Present 1 after the restart");
+    }
     for (auto& p : cast.publishers) {
-      const std::optional<bool> present = p->connect(broker.port());
+      const std::optional<bool> present = p->connect(port);
       if (present != true) {
         ++result.sessions_lost;
-        problems.push_back("crashtest-pub-" + p->spec().name +
-                           (present ? ": Session Present 0: its session (and the QoS 2 packet "
-                                      "identifiers it had sent) is LOST"
-                                    : ": no CONNACK 0 after the restart"));
+        tally.problem("crashtest-pub-" + p->spec().name +
+                      (present ? ": Session Present 0: its session (and the QoS 2 packet "
+                                 "identifiers it had sent) is LOST"
+                               : ": no CONNACK 0 after the restart"));
       }
       if (!p->settle(kSettleTimeout)) {
-        problems.push_back("crashtest-pub-" + p->spec().name +
-                           ": publishes in flight at the crash were never acknowledged");
+        tally.problem("crashtest-pub-" + p->spec().name +
+                      ": publishes in flight at the crash were never acknowledged");
       }
     }
 
     // --- every acknowledged message must arrive ---
-    std::vector<std::vector<Fate>> fates;
-    for (auto& p : cast.publishers) fates.push_back(p->fates());
-    if (volume) {
-      // The MQTT 5 QoS 1 stream (the first): refused while full, acknowledged
-      // again after. (A 3.1.1 publisher's connection is closed instead, and
-      // it sends again after the restart.)
-      const std::vector<Fate>& f = fates.front();
-      std::optional<std::size_t> last_refused;
-      for (std::size_t seq = before_full.front(); seq < f.size(); ++seq) {
-        if (f[seq] == Fate::kRefused) last_refused = seq;
-      }
-      bool resumed = false;
-      for (std::size_t seq = last_refused.value_or(f.size()); seq < f.size(); ++seq) {
-        resumed = resumed || f[seq] == Fate::kAcked;
-      }
-      if (!last_refused) {
-        problems.push_back("nothing published to ct/q1 was refused while the volume had " +
-                           std::to_string(guard / 2 >> 20) + " MiB free, below the guard");
-      } else if (!resumed) {
-        problems.push_back("publishing to ct/q1 did not resume after the space returned");
-      }
-    }
-    result.refused = 0;
-    for (const auto& f : fates) {
-      result.refused += static_cast<std::uint64_t>(std::count(f.begin(), f.end(), Fate::kRefused));
-    }
-    const auto deadline = Clock::now() + kDrainTimeout;
-    for (auto& s : cast.subscribers) {
-      while (!has_all(s->counts(), fates, cast) && Clock::now() < deadline) {
-        std::this_thread::sleep_for(milliseconds(5));
+    std::vector<StreamFates> all;
+    for (auto& p : cast.publishers) all.push_back({&p->spec(), p->fates()});
+    const std::vector<StreamFates> shared = {all[kShared]};
+    const std::vector<StreamFates> slow = {all[kSlow]};
+    const auto group_counts = [&] {
+      std::vector<Subscriber::Counts> members;
+      for (const auto& m : cast.group) members.push_back(m->counts());
+      return merge(members);
+    };
+    const auto drained = Clock::now() + kDrainTimeout;
+    for (const auto& s : cast.main) wait_until([&] { return has_all(s->counts(), all); }, drained);
+    wait_until([&] { return has_all(group_counts(), shared); }, drained);
+    wait_until([&] { return has_all(cast.slow->counts(), slow); }, drained);
+    if (!will_back) {
+      const auto due = listening + std::chrono::seconds(WillClient::kDelayS + 4);
+      for (const auto& s : cast.main) {
+        wait_until([&] { return seen_count(s->counts(), "will", will_at_crash) > 0; }, due);
       }
     }
     std::this_thread::sleep_for(kGrace);  // a late duplicate still shows
+
     std::optional<Clock::time_point> first;
-    std::uint64_t lost = 0, dup2 = 0, dup1 = 0, unpublished = 0, delivered = 0;
-    for (auto& s : cast.subscribers) {
+    std::uint64_t delivered = 0;
+    for (const auto& s : cast.main) {
       const Subscriber::Counts c = s->counts();
+      check_streams(s->id(), c, all, tally);
       delivered += c.deliveries;
       if (c.first_after_connect)
         first = std::min(first.value_or(*c.first_after_connect), *c.first_after_connect);
-      unpublished += c.unpublished.size();
-      for (const std::string& u : c.unpublished) {
-        if (problems.size() < 20) problems.push_back(s->id() + ": never published: " + u);
-      }
-      for (std::size_t i = 0; i < cast.publishers.size(); ++i) {
-        const StreamSpec& spec = cast.publishers[i]->spec();
-        const auto it = c.seen.find(spec.name);
-        const std::vector<std::uint32_t> none;
-        const std::vector<std::uint32_t>& seen = it == c.seen.end() ? none : it->second;
-        for (std::size_t seq = 0; seq < std::max(seen.size(), fates[i].size()); ++seq) {
-          const std::uint32_t count = seq < seen.size() ? seen[seq] : 0;
-          if (seq >= fates[i].size() && count > 0) {
-            ++unpublished;
-            problems.push_back(s->id() + ": never published: " + payload_of(spec.name, seq));
-          } else if (seq < fates[i].size() && fates[i][seq] == Fate::kRefused && count > 0) {
-            // Refused with a reason code, so never published: the publisher
-            // may send it again as a new message.
-            if (unpublished++ < 5) {
-              problems.push_back(s->id() + ": " + payload_of(spec.name, seq) +
-                                 " was refused, yet delivered");
-            }
-          } else if (seq < fates[i].size() && fates[i][seq] == Fate::kAcked && count == 0) {
-            if (lost++ < 5) {
-              problems.push_back(s->id() + ": LOST " + payload_of(spec.name, seq) +
-                                 " (acknowledged)");
-            }
-          } else if (count > 1) {
-            (spec.qos == 2 ? dup2 : dup1) += count - 1;
-            if (spec.qos == 2 && dup2 <= 5) {
-              problems.push_back(s->id() + ": QoS 2 message " + payload_of(spec.name, seq) +
-                                 " delivered " + std::to_string(count) + " times");
-            }
-          }
+      for (const auto& [n, due] : run.will_due) {
+        const std::uint32_t got = seen_count(c, "will", n);
+        if (due && got == 0) {
+          ++result.will_errors;
+          tally.problem(s->id() + ": the will of connection " + std::to_string(n) +
+                        ", which stayed away, was not published (LOST)");
+        } else if (!due && got > 0) {
+          ++result.will_errors;
+          tally.problem(s->id() + ": the will of connection " + std::to_string(n) +
+                        " was published although its client came back within the delay");
         }
       }
     }
+    const Subscriber::Counts group = group_counts();
+    check_streams("the shared subscription", group, shared, tally);
+    const Subscriber::Counts slow_counts = cast.slow->counts();
+    check_streams(cast.slow->id(), slow_counts, slow, tally);
+    delivered += group.deliveries + slow_counts.deliveries;
     if (first && *first > crashed) result.first_ms.push_back(ms_between(crashed, *first));
+    result.wills_published = result.wills_withheld = 0;
+    for (const auto& [n, due] : run.will_due)
+      ++(due ? result.wills_published : result.wills_withheld);
 
     // --- the retained value ---
-    const std::vector<Fate>& retained = fates.back();
+    const std::vector<Fate>& retained = all[kRetained].fates;
     std::optional<std::size_t> last_acked;
     for (std::size_t seq = 0; seq < retained.size(); ++seq) {
       if (retained[seq] == Fate::kAcked) last_acked = seq;
     }
+    const std::string retained_topic = all[kRetained].spec->topic;
     const std::optional<std::string> value =
-        read_retained(broker.port(), kRetainedTopic, milliseconds(2000));
+        read_retained(port, retained_topic, milliseconds(2000));
     const auto id = value ? parse_payload(*value) : std::nullopt;
     if (last_acked && (!id || id->stream != "r" || id->seq < *last_acked)) {
       ++result.retained_rolled_back;
-      problems.push_back(std::string(kRetainedTopic) + " holds " + value.value_or("nothing") +
-                         ", older than r:" + std::to_string(*last_acked) +
-                         ", the last acknowledged update");
+      tally.problem(retained_topic + " holds " + value.value_or("nothing") + ", older than r:" +
+                    std::to_string(*last_acked) + ", the last acknowledged update");
+    }
+
+    // --- the subscription changes ---
+    const Flipper::State flip = cast.flipper->state();
+    const std::string probe = "flip:" + std::to_string(cycle);
+    if (!publish_once(port, Flipper::kTopic, probe)) {
+      tally.problem(std::string("a probe could not be published to ") + Flipper::kTopic);
+    } else {
+      const bool got = cast.flipper->receives(
+          probe, milliseconds(flip.subscribed || flip.in_flight ? 2000 : 300));
+      if (flip.in_flight) {
+        cast.flipper->settle(got);
+      } else if (got != flip.subscribed) {
+        ++result.subscription_errors;
+        tally.problem(cast.flipper->id() + ": its " +
+                      (flip.subscribed ? "SUBSCRIBE to " : "UNSUBSCRIBE from ") + Flipper::kTopic +
+                      " was acknowledged, but after the restart " + probe +
+                      (got ? " arrived: the subscription came back"
+                           : " did not arrive: the subscription is LOST"));
+      }
+    }
+    result.subscription_changes = static_cast<std::uint64_t>(cast.flipper->state().changes);
+
+    // --- expired messages are not delivered ---
+    if (cycle % kExpiryEvery == 0 || cycle == o.cycles) {
+      // Every message on ct/exp was published before the crash, with an
+      // expiry of 1 s: past this point none may be delivered.
+      std::this_thread::sleep_until(crashed + milliseconds(1500));
+      const std::optional<bool> present = cast.expiry->connect(port);
+      if (present != true) {
+        ++result.sessions_lost;
+        tally.problem(cast.expiry->id() + ": no Session Present 1");
+      }
+      cast.expiry->start();
+      std::this_thread::sleep_for(milliseconds(300));
+      cast.expiry->stop();
+      cast.expiry->disconnect();
+      const Subscriber::Counts c = cast.expiry->counts();
+      if (c.deliveries > 0) {
+        result.expired_delivered = c.deliveries;
+        tally.problem(cast.expiry->id() + ": " + std::to_string(c.deliveries) +
+                      " messages delivered after their Message Expiry Interval had passed");
+      }
+    }
+
+    // --- the disk mode: refused while full, accepted after ---
+    if (volume) {
+      // The MQTT 5 QoS 1 stream. (A 3.1.1 publisher's connection is closed
+      // instead; it sends again after the restart.)
+      const std::vector<Fate>& f = all[kQ1].fates;
+      std::optional<std::size_t> last_refused;
+      for (std::size_t seq = q1_before_full; seq < f.size(); ++seq) {
+        if (f[seq] == Fate::kRefused) last_refused = seq;
+      }
+      const bool resumed =
+          last_refused && std::any_of(f.begin() + static_cast<std::ptrdiff_t>(*last_refused),
+                                      f.end(), [](Fate x) { return x == Fate::kAcked; });
+      if (!last_refused) {
+        tally.problem("nothing published to ct/q1 was refused while the volume had " +
+                      std::to_string(guard / 2 >> 20) + " MiB free, below the guard");
+      } else if (!resumed) {
+        tally.problem("publishing to ct/q1 did not resume after the space returned");
+      }
     }
 
     // The totals are over the whole run: each cycle's checks cover every
     // message so far, so they are replaced, not added.
     result.cycles = cycle;
-    result.acked_qos1 = result.acked_qos2 = 0;
-    for (std::size_t i = 0; i < cast.publishers.size(); ++i) {
+    result.acked_qos1 = result.acked_qos2 = result.refused = 0;
+    for (const StreamFates& s : all) {
       const auto acked =
-          static_cast<std::uint64_t>(std::count(fates[i].begin(), fates[i].end(), Fate::kAcked));
-      (cast.publishers[i]->spec().qos == 2 ? result.acked_qos2 : result.acked_qos1) += acked;
+          static_cast<std::uint64_t>(std::count(s.fates.begin(), s.fates.end(), Fate::kAcked));
+      (s.spec->qos == 2 ? result.acked_qos2 : result.acked_qos1) += acked;
+      result.refused +=
+          static_cast<std::uint64_t>(std::count(s.fates.begin(), s.fates.end(), Fate::kRefused));
     }
     result.delivered = delivered;
-    result.lost = lost;
-    result.duplicated_qos1 = dup1;
-    result.duplicated_qos2 = dup2;
-    result.unpublished = unpublished;
+    result.lost = tally.lost;
+    result.duplicated_qos1 = tally.duplicated_qos1;
+    result.duplicated_qos2 = tally.duplicated_qos2;
+    result.unpublished = tally.unpublished;
     if (power) result.bytes_discarded = power->bytes_discarded();
-    if (o.verbose || !problems.empty()) {
+    if (o.verbose || !tally.problems.empty()) {
       std::cout << "[" << o.mode << "] cycle " << cycle << "/" << o.cycles << ", crash " << load
                 << " ms into the load: acked " << result.acked_qos1 << " QoS 1 + "
                 << result.acked_qos2 << " QoS 2, delivered " << delivered << ", listening after "
                 << static_cast<int>(result.listen_ms.back()) << " ms" << std::endl;
     }
-    if (!problems.empty()) {
+    if (!tally.problems.empty()) {
       std::string what;
-      for (const std::string& p : problems) what += "\n  - " + p;
+      for (const std::string& p : tally.problems) what += "\n  - " + p;
       return fail(cycle, what);
     }
   }

@@ -62,6 +62,11 @@ const std::vector<Column>& columns() {
       {"retained rolled back",
        [](const ModeResult& m) { return std::to_string(m.retained_rolled_back); }},
       {"sessions lost", [](const ModeResult& m) { return std::to_string(m.sessions_lost); }},
+      {"expired delivered",
+       [](const ModeResult& m) { return std::to_string(m.expired_delivered); }},
+      {"will errors", [](const ModeResult& m) { return std::to_string(m.will_errors); }},
+      {"subscription errors",
+       [](const ModeResult& m) { return std::to_string(m.subscription_errors); }},
       {"listening ms p50/p99/max", [](const ModeResult& m) { return three(m.listen_ms); }},
       {"first redelivery ms p50/p99/max", [](const ModeResult& m) { return three(m.first_ms); }},
       {"verdict",
@@ -84,6 +89,12 @@ std::string notes(const Report& report, const std::string& bullet) {
     if (m.crashes_during_recovery > 0) {
       out += bullet + m.mode + ": " + std::to_string(m.crashes_during_recovery) +
              " second crashes landed while the broker was starting, before it listened\n";
+    }
+    if (m.wills_published + m.wills_withheld + m.subscription_changes > 0) {
+      out += bullet + m.mode + ": " + std::to_string(m.wills_published) +
+             " delayed wills published, " + std::to_string(m.wills_withheld) +
+             " withheld (client back in time); " + std::to_string(m.subscription_changes) +
+             " subscription changes acknowledged\n";
     }
     if (m.refused > 0) {
       out += bullet + m.mode + ": " + std::to_string(m.refused) +
@@ -178,6 +189,11 @@ std::string render_json(const Report& report) {
         << ",\"duplicated_qos1\":" << m.duplicated_qos1 << ",\"unpublished\":" << m.unpublished
         << ",\"retained_rolled_back\":" << m.retained_rolled_back
         << ",\"sessions_lost\":" << m.sessions_lost
+        << ",\"expired_delivered\":" << m.expired_delivered << ",\"will_errors\":" << m.will_errors
+        << ",\"subscription_errors\":" << m.subscription_errors
+        << ",\"subscription_changes\":" << m.subscription_changes
+        << ",\"wills_published\":" << m.wills_published
+        << ",\"wills_withheld\":" << m.wills_withheld
         << ",\"crashes_during_recovery\":" << m.crashes_during_recovery
         << ",\"bytes_discarded\":" << m.bytes_discarded << ",\"refused\":" << m.refused
         << ",\"listen_ms\":{\"p50\":" << ms(percentile(m.listen_ms, 50))

@@ -21,6 +21,12 @@ struct ModeResult {
   std::uint64_t unpublished = 0;
   std::uint64_t retained_rolled_back = 0;
   std::uint64_t sessions_lost = 0;
+  std::uint64_t expired_delivered = 0;    // messages delivered after their expiry
+  std::uint64_t will_errors = 0;          // a will lost, or published after a timely return
+  std::uint64_t subscription_errors = 0;  // an acknowledged (UN)SUBSCRIBE undone
+  std::uint64_t subscription_changes = 0;
+  std::uint64_t wills_published = 0;  // wills due and published
+  std::uint64_t wills_withheld = 0;   // wills withheld, their client back in time
   std::uint64_t crashes_during_recovery = 0;
   std::uint64_t bytes_discarded = 0;  // power mode: unsynced bytes the cuts took
   std::uint64_t refused = 0;          // publishes refused (disk mode: while the volume was full)
@@ -32,7 +38,8 @@ struct ModeResult {
 
   bool passed() const {
     return skipped.empty() && failure.empty() && lost == 0 && duplicated_qos2 == 0 &&
-           unpublished == 0 && retained_rolled_back == 0 && sessions_lost == 0;
+           unpublished == 0 && retained_rolled_back == 0 && sessions_lost == 0 &&
+           expired_delivered == 0 && will_errors == 0 && subscription_errors == 0;
   }
 };
 

@@ -55,6 +55,7 @@ mqtt::Publish Publisher::publish_of(std::uint64_t seq, std::uint16_t id, bool du
   p.retain = spec_.retain;
   p.packet_id = id;
   p.dup = dup;
+  if (spec_.expiry_s > 0) p.properties.message_expiry_interval = spec_.expiry_s;
   return p;
 }
 
@@ -162,7 +163,9 @@ std::vector<Fate> Publisher::fates() const {
 // --- Subscriber -------------------------------------------------------------------
 
 std::optional<bool> Subscriber::connect(std::uint16_t port) {
-  const auto connack = link_.open(port, persistent_connect(client_id_, version_), kWait);
+  mqtt::Connect c = persistent_connect(options_.client_id, options_.version);
+  if (options_.receive_maximum > 0) c.properties.receive_maximum = options_.receive_maximum;
+  const auto connack = link_.open(port, c, kWait);
   if (!connack || connack->reason_code != mqtt::ReasonCode::kSuccess) return std::nullopt;
   // No session on the broker's side: the client drops its own [MQTT-4.1.0-2].
   if (!connack->session_present) awaiting_pubrel_.clear();
@@ -175,8 +178,8 @@ bool Subscriber::subscribe() {
   mqtt::Subscribe s;
   s.packet_id = 1;
   mqtt::TopicSubscription t;
-  t.filter = filter_;
-  t.options.max_qos = mqtt::QoS::kExactlyOnce;
+  t.filter = options_.filter;
+  t.options.max_qos = options_.qos;
   s.subscriptions.push_back(t);
   if (!link_.send(s)) return false;
   const auto deadline = Clock::now() + kWait;
@@ -225,6 +228,7 @@ void Subscriber::handle(const mqtt::Packet& packet) {
   }
   const auto* p = std::get_if<mqtt::Publish>(&packet);
   if (p == nullptr) return;
+  if (options_.delay_ms > 0) std::this_thread::sleep_for(milliseconds(options_.delay_ms));
   bool fresh = true;
   if (p->qos == mqtt::QoS::kAtLeastOnce) {
     mqtt::Puback ack;

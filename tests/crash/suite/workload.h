@@ -39,8 +39,9 @@ struct StreamSpec {
   mqtt::ProtocolVersion version;
   int qos;
   bool retain;
-  int window;    // publishes in flight at once
-  int pause_ms;  // after each publish
+  int window;                  // publishes in flight at once
+  int pause_ms;                // after each publish
+  std::uint32_t expiry_s = 0;  // MQTT 5 Message Expiry Interval; 0: none
 };
 
 // "q1:42" -> {"q1", 42}.
@@ -100,13 +101,21 @@ class Subscriber {
     std::optional<Clock::time_point> first_after_connect;
   };
 
-  Subscriber(std::string client_id, mqtt::ProtocolVersion version, std::string filter)
-      : client_id_(std::move(client_id)), version_(version), filter_(std::move(filter)) {}
+  struct Options {
+    std::string client_id;
+    mqtt::ProtocolVersion version = mqtt::ProtocolVersion::kV5;
+    std::string filter;
+    mqtt::QoS qos = mqtt::QoS::kExactlyOnce;
+    std::uint16_t receive_maximum = 0;  // MQTT 5; 0: the default (65535)
+    int delay_ms = 0;                   // before acknowledging each message: a slow consumer
+  };
+
+  explicit Subscriber(Options options) : options_(std::move(options)) {}
   ~Subscriber() { stop(); }
   Subscriber(const Subscriber&) = delete;
   Subscriber& operator=(const Subscriber&) = delete;
 
-  const std::string& id() const { return client_id_; }
+  const std::string& id() const { return options_.client_id; }
   std::optional<bool> connect(std::uint16_t port);
   bool subscribe();
   // DISCONNECT, keeping the session.
@@ -120,9 +129,7 @@ class Subscriber {
  private:
   void handle(const mqtt::Packet& packet);
 
-  const std::string client_id_;
-  const mqtt::ProtocolVersion version_;
-  const std::string filter_;
+  const Options options_;
   MqttLink link_;
   std::thread thread_;
   std::atomic<bool> stop_ = false;
