@@ -153,7 +153,20 @@ ModeResult run_mode(const ModeOptions& o) {
       volume->release();
       std::this_thread::sleep_for(milliseconds(1500));
     }
-    std::this_thread::sleep_for(milliseconds(volume ? load * 2 / 3 : load));
+    // Mid-stream, the main subscriber that is online goes and comes back
+    // (DISCONNECT, then Clean Session / Clean Start 0): its session must
+    // resume, with what was queued meanwhile.
+    const int rest = volume ? load * 2 / 3 : load;
+    std::this_thread::sleep_for(milliseconds(rest / 2));
+    Subscriber& online = *cast.main[static_cast<std::size_t>(cycle + 1) % 2];
+    online.stop();
+    online.disconnect();
+    if (online.connect(port) != true) {
+      ++result.sessions_lost;
+      tally.problem(online.id() + ": no Session Present 1 when it came back mid-stream");
+    }
+    online.start();
+    std::this_thread::sleep_for(milliseconds(rest - rest / 2));
     if (!broker.running()) return fail(cycle, "the broker ended by itself: " + broker.status());
 
     // --- the crash ---
