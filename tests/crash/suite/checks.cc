@@ -24,6 +24,16 @@ bool has_all(const Subscriber::Counts& counts, const std::vector<StreamFates>& s
   return true;
 }
 
+bool DrainWatch::has_all(const Subscriber& s, const std::vector<StreamFates>& streams) {
+  for (const StreamFates& f : streams) {
+    if (f.spec->expiry_s > 0) continue;
+    std::size_t& from = from_[{&s, f.spec->name}];
+    from = s.first_missing(f.spec->name, f.fates, from);
+    if (from < f.fates.size()) return false;
+  }
+  return true;
+}
+
 void check_streams(const std::string& who, const Subscriber::Counts& counts,
                    const std::vector<StreamFates>& streams, Tally& tally) {
   for (const std::string& u : counts.unpublished) {

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "suite/workload.h"
@@ -30,6 +32,17 @@ struct Tally {
 // Whether every acknowledged message of `streams` has been received (a
 // stream with a Message Expiry Interval may lose messages to it: skipped).
 bool has_all(const Subscriber::Counts& counts, const std::vector<StreamFates>& streams);
+
+// The same for a subscriber, polled while it drains: what a subscriber has
+// received stays received, so each stream is scanned from where the last
+// call stopped, over the whole run, and nothing is copied.
+class DrainWatch {
+ public:
+  bool has_all(const Subscriber& s, const std::vector<StreamFates>& streams);
+
+ private:
+  std::map<std::pair<const Subscriber*, std::string>, std::size_t> from_;
+};
 
 // `who` received `counts` and should have received `streams`: every
 // acknowledged message at least once (but for streams with expiry), a QoS 2

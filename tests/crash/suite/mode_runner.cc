@@ -117,6 +117,7 @@ ModeResult run_mode(const ModeOptions& o) {
   }
 
   RunState run;
+  DrainWatch watch;
   std::mt19937_64 random(o.seed);
   std::uniform_int_distribution<int> load_ms(o.min_load_ms, o.max_load_ms);
   double last_start_ms = 100;  // spawn to listening, the last time
@@ -244,13 +245,13 @@ ModeResult run_mode(const ModeOptions& o) {
       return merge(members);
     };
     const auto drained = Clock::now() + kDrainTimeout;
-    for (const auto& s : cast.main) wait_until([&] { return has_all(s->counts(), all); }, drained);
+    for (const auto& s : cast.main) wait_until([&] { return watch.has_all(*s, all); }, drained);
     wait_until([&] { return has_all(group_counts(), shared); }, drained);
-    wait_until([&] { return has_all(cast.slow->counts(), slow); }, drained);
+    wait_until([&] { return watch.has_all(*cast.slow, slow); }, drained);
     if (!will_back) {
       const auto due = listening + std::chrono::seconds(WillClient::kDelayS + 4);
       for (const auto& s : cast.main) {
-        wait_until([&] { return seen_count(s->counts(), "will", will_at_crash) > 0; }, due);
+        wait_until([&] { return s->seen("will", will_at_crash) > 0; }, due);
       }
     }
     std::this_thread::sleep_for(kGrace);  // a late duplicate still shows

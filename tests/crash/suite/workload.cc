@@ -90,7 +90,8 @@ void Publisher::run() {
   while (!stop_ && !link_.closed()) {
     {
       std::lock_guard lock(mutex_);
-      while (static_cast<int>(pending_.size()) < spec_.window && !stop_) {
+      while (static_cast<int>(pending_.size()) < spec_.window && !stop_ &&
+             Clock::now() >= backoff_until_) {
         while (pending_.contains(next_id_) || next_id_ == 0) ++next_id_;
         const std::uint16_t id = next_id_++;
         const std::uint64_t seq = fates_.size();
@@ -117,12 +118,14 @@ bool Publisher::handle(const mqtt::Packet& packet) {
     auto it = pending_.find(ack->packet_id);
     if (it == pending_.end()) return false;
     fates_[it->second.seq] = succeeded(ack->reason_code) ? Fate::kAcked : Fate::kRefused;
+    if (!succeeded(ack->reason_code)) backoff_until_ = Clock::now() + milliseconds(20);
     pending_.erase(it);
   } else if (const auto* rec = std::get_if<mqtt::Pubrec>(&packet)) {
     auto it = pending_.find(rec->packet_id);
     if (it == pending_.end()) return false;
     if (!succeeded(rec->reason_code)) {
       fates_[it->second.seq] = Fate::kRefused;
+      backoff_until_ = Clock::now() + milliseconds(20);
       pending_.erase(it);
       return true;
     }
@@ -252,6 +255,23 @@ void Subscriber::handle(const mqtt::Packet& packet) {
   auto& seen = counts_.seen[id->stream];
   if (seen.size() <= id->seq) seen.resize(id->seq + 1, 0);
   ++seen[id->seq];
+}
+
+std::size_t Subscriber::first_missing(const std::string& stream, const std::vector<Fate>& fates,
+                                      std::size_t from) const {
+  std::lock_guard lock(mutex_);
+  const auto it = counts_.seen.find(stream);
+  for (std::size_t seq = from; seq < fates.size(); ++seq) {
+    if (fates[seq] != Fate::kAcked) continue;
+    if (it == counts_.seen.end() || seq >= it->second.size() || it->second[seq] == 0) return seq;
+  }
+  return fates.size();
+}
+
+std::uint32_t Subscriber::seen(const std::string& stream, std::uint64_t seq) const {
+  std::lock_guard lock(mutex_);
+  const auto it = counts_.seen.find(stream);
+  return it == counts_.seen.end() || seq >= it->second.size() ? 0 : it->second[seq];
 }
 
 Subscriber::Counts Subscriber::counts() const {

@@ -90,6 +90,10 @@ class Publisher {
   std::vector<Fate> fates_;
   std::map<std::uint16_t, Pending> pending_;  // by packet identifier
   std::uint16_t next_id_ = 1;
+  // After a refusal (0x97, quota exceeded) the publisher waits a little before
+  // sending new messages, as a client should: otherwise it spins, refused as
+  // fast as it can send, and its bookkeeping grows by millions.
+  Clock::time_point backoff_until_{};
 };
 
 class Subscriber {
@@ -125,6 +129,13 @@ class Subscriber {
   void start();
   void stop();
   Counts counts() const;
+  // How many times `stream`:`seq` arrived.
+  std::uint32_t seen(const std::string& stream, std::uint64_t seq) const;
+  // The first sequence of `stream` from `from` on that `fates` says was
+  // acknowledged and that has not been received; fates.size() when none.
+  // Without copying the counts: what waiting for a drain polls.
+  std::size_t first_missing(const std::string& stream, const std::vector<Fate>& fates,
+                            std::size_t from) const;
 
  private:
   void handle(const mqtt::Packet& packet);
