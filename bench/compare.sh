@@ -305,7 +305,8 @@ restart_time() {
   if [[ "$name" == cairn ]]; then kill -KILL "$broker_pid"; else kill -TERM "$broker_pid"; fi
   wait "$broker_pid" 2>/dev/null || true
   broker_pid=""
-  kill "$load_pid" 2>/dev/null || true
+  # Only if bash has not reaped it: its PID could be another process's by now.
+  if jobs -r -p | grep -qx "$load_pid"; then kill "$load_pid" 2>/dev/null || true; fi
   wait "$load_pid" 2>/dev/null || true
   if [[ -z "$queued" ]]; then
     failures=$((failures + 1))

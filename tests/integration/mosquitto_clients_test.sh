@@ -95,13 +95,21 @@ status=0
 wait "$pid" || status=$?
 check "exit status after SIGTERM" "0" "$status"
 pid=""
+# Whether a background job still runs, from bash's own job table: once bash
+# has reaped it its PID may belong to another process (pid_max can be 32768),
+# which `kill -0` would take for it and a `kill` would hit (the likely cause
+# of a broker of a concurrent crash-suite run that shut down on a SIGTERM
+# nobody meant for it).
+running() { jobs -r -p | grep -qx "$1"; }
 gone=no
 for _ in $(seq 50); do
-  if ! kill -0 "$lingering" 2>/dev/null; then gone=yes; break; fi
+  if ! running "$lingering"; then gone=yes; break; fi
   sleep 0.1
 done
 check "MQTT 5 client told to go at shutdown" "yes" "$gone"
-kill "$lingering" "$lingering311" 2>/dev/null || true
+for job in "$lingering" "$lingering311"; do
+  if running "$job"; then kill "$job" 2>/dev/null || true; fi
+done
 
 echo "$passed passed, $failed failed"
 [[ "$failed" == 0 ]]

@@ -19,15 +19,21 @@ LOG=$WORK/powerfs.log
 mkdir -p "$BACK" "$MNT"
 PID=
 
+# Whether cairn-powerfs still runs, from bash's own job table: once bash has
+# reaped it its PID may belong to another process (pid_max can be 32768 and
+# a CI run spawns thousands), which `kill -0 $PID` would take for it and a
+# `kill` would hit.
+alive() { [[ -n $PID ]] && jobs -r -p | grep -qx "$PID"; }
+
 mounted() { grep -qF " $MNT fuse" /proc/mounts; }
 
 # Never leave a mount or a process behind, whatever happened.
 cleanup() {
   local rc=$?
-  if [[ -n $PID ]] && kill -0 "$PID" 2>/dev/null; then
+  if alive; then
     kill -TERM "$PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$PID" 2>/dev/null || true
+    for _ in $(seq 50); do alive || break; sleep 0.1; done
+    if alive; then kill -KILL "$PID" 2>/dev/null || true; fi
   fi
   if mounted; then fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true; fi
   if mounted; then
@@ -59,7 +65,7 @@ wait_status() {  # wait_status "cut 1" | "on 1"
 PID=$!
 for _ in $(seq 100); do
   mounted && break
-  if ! kill -0 "$PID" 2>/dev/null; then
+  if ! alive; then
     PID=
     if grep -qiE 'permission denied|not permitted|fusermount' "$LOG"; then
       echo "SKIP: cannot mount FUSE here: $(cat "$LOG")"
@@ -199,8 +205,8 @@ PY
 
 # --- 7. unmount cleanly -------------------------------------------------------------
 kill -TERM "$PID"
-for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$PID" 2>/dev/null; then fail "cairn-powerfs ignored SIGTERM"; fi
+for _ in $(seq 100); do alive || break; sleep 0.1; done
+if alive; then fail "cairn-powerfs ignored SIGTERM"; fi
 wait "$PID" || fail "cairn-powerfs exited with status $?"
 PID=
 mounted && fail "still mounted after SIGTERM"

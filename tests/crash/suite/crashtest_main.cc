@@ -117,6 +117,10 @@ int main(int argc, char** argv) {
                   : r.passed()       ? "passed"
                                      : "FAILED")
               << ", " << r.cycles << " cycles" << std::endl;
+    // At once, not only in the final report: a long run may be cut short.
+    if (!r.failure.empty()) {
+      std::cout << "   failed at cycle " << r.failed_cycle << ": " << r.failure << std::endl;
+    }
   }
 
   std::cout << "\n" << cairn::crashtest::render_table(report);
