@@ -23,12 +23,7 @@
 //   - nothing arrived that was never published;
 //   - a new subscriber gets the last acknowledged retained update or a later
 //     one (one in flight at the kill may have been committed);
-//   - the publishes in flight at the kill, which Paho sends again, complete;
-//   - a third persistent session (MQTT 5), which subscribes to and
-//     unsubscribes from a topic of its own in turn during the load
-//     (kill_flipper.h), comes back with Session Present 1 and the subscription
-//     the broker last acknowledged: a message published to the topic after
-//     the restart arrives after a SUBACK, and not after an UNSUBACK.
+//   - the publishes in flight at the kill, which Paho sends again, complete.
 // The first failing cycle ends the test with the seed, the cycle, how many
 // messages were lost, the first of them, and the end of cairn's log.
 //
@@ -74,7 +69,6 @@
 
 #include "integration/paho/broker_process.h"
 #include "integration/paho/kill_clients.h"
-#include "integration/paho/kill_flipper.h"
 #include "integration/paho/paho_client.h"
 #include "integration/paho/raw_client.h"
 #include <arpa/inet.h>
@@ -179,48 +173,6 @@ void check_retained(std::uint16_t port, int cycle, const Ledger& ledger,
   } else if (last_acked && id->seq < *last_acked) {
     problems.push_back(topic + ": the retained message is " + m->payload + ", older than " +
                        ledger.payload(*last_acked) + ", the last acknowledged update (LOST)");
-  }
-}
-
-// After the restart: a message published to the flipper's topic arrives if
-// and only if its last acknowledged change was a SUBSCRIBE (either when a
-// change was in flight at the kill).
-void check_flipper(Flipper& flipper, std::uint16_t port, int cycle,
-                   std::vector<std::string>& problems, std::vector<std::string>& stats) {
-  const Flipper::State state = flipper.state();
-  const std::string payload = "flip-" + std::to_string(cycle);
-  RawClient probe(port);
-  RawConnect c;
-  c.client_id = "kill-flip-probe-" + std::to_string(cycle);
-  const auto ack = probe.handshake(c, kWait);
-  bool published =
-      ack && ack->reason == 0 && probe.send(publish_packet(5, Flipper::kTopic, payload, 1, 1));
-  if (published) {
-    const auto p = probe.read(kWait);
-    published = p && p->type == kPuback;
-  }
-  probe.send(disconnect_packet(5));
-  if (!published) {
-    problems.push_back(std::string("the probe could not publish to ") + Flipper::kTopic);
-    return;
-  }
-  const bool expect = state.subscribed || state.in_flight;
-  const bool got = flipper.receives(payload, milliseconds(expect ? 2000 : 500));
-  stats.push_back(flipper.id() + " " + std::to_string(state.changes) + " changes, " +
-                  (state.subscribed ? "subscribed" : "unsubscribed") +
-                  (state.in_flight ? " + one in flight" : ""));
-  if (state.in_flight) {
-    flipper.settle(got);
-    return;
-  }
-  if (state.subscribed && !got) {
-    problems.push_back(flipper.id() + ": its SUBSCRIBE to " + Flipper::kTopic +
-                       " was acknowledged, but after the restart " + payload +
-                       " did not arrive: the subscription is LOST");
-  } else if (!state.subscribed && got) {
-    problems.push_back(flipper.id() + ": its UNSUBSCRIBE from " + Flipper::kTopic +
-                       " was acknowledged, but after the restart " + payload +
-                       " arrived: the subscription came back");
   }
 }
 
@@ -349,8 +301,6 @@ void run_cycles(End end, int cycles) {
     ASSERT_TRUE(s->subscribe()) << s->id() << ": kill/# not granted";
     s->start_pump();
   }
-  Flipper flipper("kill-flip");
-  ASSERT_TRUE(flipper.connect(broker.port()).has_value()) << flipper.id() << ": no CONNACK 0";
   std::vector<std::unique_ptr<Publisher>> publishers;
   for (std::size_t i = 0; i < kStreams.size(); ++i) {
     publishers.push_back(std::make_unique<Publisher>(broker.uri(), static_cast<int>(i)));
@@ -378,7 +328,6 @@ void run_cycles(End end, int cycles) {
     subscribers[away]->disconnect();
 
     for (auto& p : publishers) p->start(cycle);
-    flipper.start();
     std::this_thread::sleep_for(milliseconds(load));
     if (!broker.running()) return fail("cairn ended by itself under load: " + broker.status());
     if (end != End::kStop) {
@@ -389,7 +338,6 @@ void run_cycles(End end, int cycles) {
       }
       for (auto& p : publishers) p->stop();
       for (auto& s : subscribers) s->stop_pump();
-      flipper.stop();
       const auto restart = Clock::now();
       if (kill && !broker.start()) {
         return fail("cairn did not start again on port " + std::to_string(broker.port()) + " (" +
@@ -402,11 +350,6 @@ void run_cycles(End end, int cycles) {
       for (std::size_t i = 0; i < subscribers.size(); ++i) {
         present[i] = reconnect(*subscribers[i], broker.port(), problems);
       }
-      const std::optional<bool> flip_present = flipper.connect(broker.port());
-      if (flip_present != true) {
-        problems.push_back(flipper.id() + (flip_present ? ": Session Present 0 when it came back"
-                                                        : ": no CONNACK 0 when it came back"));
-      }
       for (auto& p : publishers) {
         stats.push_back(p->id() + " in flight at the " + (kill ? "kill " : "cut ") +
                         std::to_string(p->ledger().count(Fate::kInFlight)));
@@ -414,7 +357,6 @@ void run_cycles(End end, int cycles) {
       }
     } else {
       for (auto& p : publishers) p->stop();
-      flipper.stop();
       present[away] = reconnect(*subscribers[away], broker.port(), problems);
     }
 
@@ -448,7 +390,6 @@ void run_cycles(End end, int cycles) {
       stats.push_back(s->id() + " got " + std::to_string(got.deliveries));
     }
     check_retained(broker.port(), cycle, ledgers[kRetained], problems);
-    check_flipper(flipper, broker.port(), cycle, problems, stats);
     std::cout << "[kill] cycle " << cycle + 1 << "/" << cycles << ", " << load
               << " ms: " << join(stats, "; ") << std::endl;
     if (!problems.empty()) {
