@@ -171,6 +171,7 @@ ModeResult run_mode(const ModeOptions& o) {
     if (!broker.running()) return fail(cycle, "the broker ended by itself: " + broker.status());
 
     // --- the crash ---
+    cast.flipper->request_stop();
     broker.kill();
     const auto crashed = Clock::now();
     if (power && (!power->cut() || !power->power_on())) return fail(cycle, power->why());
@@ -387,7 +388,11 @@ ModeResult run_mode(const ModeOptions& o) {
       std::cout << "[" << o.mode << "] cycle " << cycle << "/" << o.cycles << ", crash " << load
                 << " ms into the load: acked " << result.acked_qos1 << " QoS 1 + "
                 << result.acked_qos2 << " QoS 2, delivered " << delivered << ", listening after "
-                << static_cast<int>(result.listen_ms.back()) << " ms" << std::endl;
+                << static_cast<int>(result.listen_ms.back()) << " ms; " << cast.flipper->id()
+                << (flip.in_flight    ? " had a change in flight"
+                    : flip.subscribed ? " was subscribed"
+                                      : " was unsubscribed")
+                << std::endl;
     }
     if (!tally.problems.empty()) {
       std::string what;

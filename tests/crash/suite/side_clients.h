@@ -44,6 +44,10 @@ class Flipper {
   // Changes its subscription every few milliseconds on a thread of its own,
   // until stop() or the connection drops.
   void start();
+  // No change starts after it; one under way goes on. Called just before a
+  // crash: a change begun on a dead connection would count as in flight,
+  // and the check would learn nothing.
+  void request_stop() { stop_ = true; }
   void stop();
   State state() const;
   // After stop(): whether `payload` arrives within `timeout`.
