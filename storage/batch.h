@@ -116,6 +116,14 @@ using Operation =
 
 struct Batch {
   std::vector<Operation> operations;
+  // A change nobody waits for and whose loss in a crash is harmless: the
+  // removal of deliveries the subscriber acknowledged (D3). Lost, it only
+  // means the message is delivered again after the restart, which QoS 1
+  // allows, and a QoS 2 delivery was marked released before its PUBREL went
+  // out, so it gets PUBREL again, never the message. The GroupCommitter may
+  // hold such a batch back to ride with the next synced write instead of
+  // paying a sync of its own (GroupCommitter::Limits::defer_for).
+  bool deferrable = false;
   bool empty() const noexcept { return operations.empty(); }
 };
 

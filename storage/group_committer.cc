@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 namespace cairn::storage {
 
@@ -51,12 +52,21 @@ void GroupCommitter::run() {
   std::vector<Pending> group;
   for (;;) {
     std::function<void(std::error_code)> task;
+    bool closing = false;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return closing_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // closing, and everything completed
+      const auto ready = [&] { return closing_ || !queue_.empty(); };
+      if (deferred_.empty()) {
+        wake_.wait(lock, ready);
+      } else {
+        wake_.wait_until(lock, deferred_until_, ready);
+      }
+      closing = closing_;
       group.clear();
-      if (queue_.front().task) {
+      if (queue_.empty()) {
+        if (deferred_.empty()) return;  // closing, and everything completed
+        // Held back long enough, or closing: committed alone, below.
+      } else if (queue_.front().task) {
         task = std::move(queue_.front().task);
         queue_.pop_front();
       } else {
@@ -70,11 +80,54 @@ void GroupCommitter::run() {
       queued_.store(queue_.size(), std::memory_order_relaxed);
     }
     if (task) {
+      commit_deferred();  // a task sees everything submitted before it committed
       task(failed() ? std::error_code(StoreErrc::kFailed) : std::error_code{});
+    } else if (group.empty()) {
+      commit_deferred();
     } else {
-      commit_group(group);
+      commit_or_defer(group, closing);
     }
   }
+}
+
+void GroupCommitter::commit_or_defer(std::vector<Pending>& group, bool closing) {
+  const bool deferrable = std::all_of(group.begin(), group.end(), [](const Pending& p) {
+    return p.batch.deferrable || p.batch.empty();
+  });
+  const bool room = deferred_.size() + group.size() <= limits_.max_batches_per_commit;
+  if (deferrable && room && !closing && limits_.defer_for.count() > 0 && !failed()) {
+    // Empty batches need no write: they complete now, ahead of the held-back
+    // ones (whose completions nobody waits for).
+    std::vector<Pending> empty;
+    for (Pending& p : group) {
+      if (p.batch.empty()) {
+        empty.push_back(std::move(p));
+      } else {
+        if (deferred_.empty())
+          deferred_until_ = std::chrono::steady_clock::now() + limits_.defer_for;
+        deferred_.push_back(std::move(p));
+        stats_.deferred_batches.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (!empty.empty()) commit_group(empty);
+    return;
+  }
+  if (!deferred_.empty() && room) {
+    // One write for both: what was held back goes first, in submission order.
+    group.insert(group.begin(), std::make_move_iterator(deferred_.begin()),
+                 std::make_move_iterator(deferred_.end()));
+    deferred_.clear();
+  } else {
+    commit_deferred();
+  }
+  commit_group(group);
+}
+
+void GroupCommitter::commit_deferred() {
+  if (deferred_.empty()) return;
+  std::vector<Pending> group = std::move(deferred_);
+  deferred_.clear();
+  commit_group(group);
 }
 
 void GroupCommitter::commit_group(std::vector<Pending>& group) {

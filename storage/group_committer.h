@@ -8,14 +8,21 @@
 // group size under load, with no timer.
 //
 // Completions run on the committer thread, in submission order, after the
-// group is durable (D1). A failed commit latches the committer failed (D8):
-// that group completes with StoreErrc::kIo, everything after it with
+// group is durable (D1). One exception: a deferrable batch (Batch::deferrable)
+// that arrives when nothing else is waiting is held back for at most
+// Limits::defer_for, and goes with the next group that has a batch someone
+// waits for (or alone when that time is up, before any run_in_order task,
+// and at close). Its completion may then run after those of batches
+// submitted later. Under light load that takes the subscriber's PUBACK off
+// the path of the next publish: one sync per message, not two. A failed commit latches the
+// committer failed (D8): that group completes with StoreErrc::kIo, everything after it with
 // StoreErrc::kFailed, and it never retries ("fsyncgate": after a failed sync
 // the kernel may have dropped the dirty pages, so a retry can succeed over
 // lost data).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -51,6 +58,9 @@ class GroupCommitter final : public DurableStore {
     // threads stop reading from their clients until it drains (TCP
     // backpressure), since submit() itself never blocks (D5).
     std::size_t congestion_threshold = 65'536;
+    // How long a deferrable batch may wait for company; zero commits it at
+    // once like any other.
+    std::chrono::microseconds defer_for{5'000};
   };
 
   // What an operator graphs (issue 7 exports it). Relaxed counters.
@@ -60,6 +70,7 @@ class GroupCommitter final : public DurableStore {
     std::atomic<std::uint64_t> operations{0};
     std::atomic<std::uint64_t> largest_group{0};
     std::atomic<std::uint64_t> commit_nanoseconds{0};  // sum over commits
+    std::atomic<std::uint64_t> deferred_batches{0};    // held back for company
   };
 
   // REQUIRES: `sink` outlives the committer.
@@ -93,12 +104,20 @@ class GroupCommitter final : public DurableStore {
   };
 
   void run();
+  // Takes `group` (batches, no task): holds it back when every batch in it is
+  // deferrable or empty, else commits it together with what was held back.
+  void commit_or_defer(std::vector<Pending>& group, bool closing);
+  void commit_deferred();
   void commit_group(std::vector<Pending>& group);
 
   CommitSink& sink_;
   const Limits limits_;
   Stats stats_;
   std::atomic<bool> failed_{false};
+
+  // Committer thread only: deferrable batches held back, and until when.
+  std::vector<Pending> deferred_;
+  std::chrono::steady_clock::time_point deferred_until_{};
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

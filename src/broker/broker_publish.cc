@@ -243,6 +243,9 @@ void Broker::deliveries_done(const std::shared_ptr<Session>& session,
       }
     }
   }
+  // Nobody waits for it and losing it only re-delivers (storage/batch.h): it
+  // rides with the next synced write instead of paying for one.
+  batch.deferrable = true;
   if (!batch.empty()) submit(std::move(batch), [](std::error_code) {});
 }
 

@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -110,6 +111,15 @@ TEST_F(BrokerPagingTest, OfflineSessionKeepsNoStoredDeliveryInMemoryAndGetsThemA
   EXPECT_EQ(tail_of("s").count, 0u);
   EXPECT_EQ(tail_of("s").from, 0u);  // paging off until the window fills again
   EXPECT_EQ(committed<storage::RemoveDelivery>("s").size(), 50u);
+  // The removals of acknowledged deliveries, and nothing else, may wait for
+  // the next synced write (storage::Batch::deferrable).
+  for (const storage::Batch& b : store->committed()) {
+    const bool removals =
+        !b.empty() && std::all_of(b.operations.begin(), b.operations.end(), [](const auto& op) {
+          return std::holds_alternative<storage::RemoveDelivery>(op);
+        });
+    EXPECT_EQ(b.deferrable, removals);
+  }
 }
 
 TEST_F(BrokerPagingTest, SlowSubscriberHoldsAWindowInMemoryAndTheRestOnDisk) {

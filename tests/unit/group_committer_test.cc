@@ -1,11 +1,14 @@
 // GroupCommitter: everything queued during a commit becomes the next group
 // (one sink call, one sync), completions run in submission order on the
 // committer's thread after their group committed (D1, D5), a failed commit
-// latches the committer failed and nothing after it commits (D8).
+// latches the committer failed and nothing after it commits (D8). A
+// deferrable batch waits for the next group, for its time limit, for a task
+// or for close, and never holds anything else back.
 #include "storage/group_committer.h"
 
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -23,7 +26,18 @@ Batch batch_with(std::uint16_t packet_id) {
   return b;
 }
 
+// A deferrable batch: an acknowledged delivery's removal, numbered `id`.
+Batch removal(std::uint16_t id) {
+  Batch b;
+  b.operations.push_back(RemoveDelivery{"c", id});
+  b.deferrable = true;
+  return b;
+}
+
 std::uint16_t packet_id_of(const Batch& b) {
+  if (const auto* removal = std::get_if<RemoveDelivery>(&b.operations.front())) {
+    return static_cast<std::uint16_t>(removal->sequence);
+  }
   return std::get<PutIncomingQos2>(b.operations.front()).packet_id;
 }
 
@@ -218,6 +232,99 @@ TEST(GroupCommitter, CongestedPastItsThreshold) {
   sink.open();
   completions.wait_for(4);
   EXPECT_FALSE(committer.congested());
+}
+
+GroupCommitter::Limits deferring_for(std::chrono::microseconds d) {
+  GroupCommitter::Limits limits;
+  limits.defer_for = d;
+  return limits;
+}
+
+TEST(GroupCommitter, ADeferrableBatchRidesWithTheNextGroup) {
+  GatedSink sink;
+  sink.open();
+  Completions completions;
+  GroupCommitter committer(sink, deferring_for(std::chrono::seconds(60)));
+  committer.submit(removal(1), completions.make(1));
+  // Held back: no write of its own (nothing can prove a never, so a while).
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(sink.groups().empty());
+  EXPECT_EQ(committer.stats().deferred_batches.load(), 1u);
+  committer.submit(batch_with(2), completions.make(2));
+  completions.wait_for(2);
+  EXPECT_EQ(sink.groups(), (std::vector<std::vector<std::uint16_t>>{{1, 2}}));
+  std::lock_guard lock(completions.mutex);
+  EXPECT_EQ(completions.results[0], std::make_pair(std::uint16_t{1}, std::error_code{}));
+  EXPECT_EQ(completions.results[1], std::make_pair(std::uint16_t{2}, std::error_code{}));
+}
+
+TEST(GroupCommitter, ADeferrableBatchIsCommittedAloneWhenItsTimeIsUp) {
+  GatedSink sink;
+  sink.open();
+  Completions completions;
+  GroupCommitter committer(sink, deferring_for(2ms));
+  committer.submit(removal(1), completions.make(1));
+  committer.submit(removal(2), completions.make(2));
+  completions.wait_for(2);
+  std::size_t written = 0;
+  for (const auto& group : sink.groups()) written += group.size();
+  EXPECT_EQ(written, 2u);
+}
+
+TEST(GroupCommitter, ATaskSeesWhatWasHeldBackCommitted) {
+  GatedSink sink;
+  sink.open();
+  Completions completions;
+  GroupCommitter committer(sink, deferring_for(std::chrono::seconds(60)));
+  committer.submit(removal(1), completions.make(1));
+  std::vector<std::vector<std::uint16_t>> seen;
+  std::promise<void> ran;
+  committer.run_in_order([&](std::error_code) {
+    seen = sink.groups();
+    ran.set_value();
+  });
+  ASSERT_EQ(ran.get_future().wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(seen, (std::vector<std::vector<std::uint16_t>>{{1}}));
+}
+
+TEST(GroupCommitter, CloseCommitsWhatWasHeldBack) {
+  GatedSink sink;
+  sink.open();
+  Completions completions;
+  GroupCommitter committer(sink, deferring_for(std::chrono::seconds(60)));
+  committer.submit(removal(1), completions.make(1));
+  committer.close();
+  EXPECT_EQ(sink.groups(), (std::vector<std::vector<std::uint16_t>>{{1}}));
+  std::lock_guard lock(completions.mutex);
+  ASSERT_EQ(completions.results.size(), 1u);
+  EXPECT_FALSE(completions.results[0].second);
+}
+
+TEST(GroupCommitter, NothingWaitsBehindAHeldBackBatch) {
+  GatedSink sink;
+  sink.open();
+  Completions completions;
+  GroupCommitter committer(sink, deferring_for(std::chrono::seconds(60)));
+  committer.submit(removal(1), completions.make(1));
+  committer.submit(Batch{}, completions.make(2));  // needs no write: completes now
+  completions.wait_for(1);
+  {
+    std::lock_guard lock(completions.mutex);
+    EXPECT_EQ(completions.results[0].first, 2u);
+  }
+  EXPECT_TRUE(sink.groups().empty());
+  committer.close();
+}
+
+TEST(GroupCommitter, WithoutADelayADeferrableBatchCommitsAtOnce) {
+  GatedSink sink;
+  sink.open();
+  Completions completions;
+  GroupCommitter committer(sink, deferring_for(std::chrono::microseconds(0)));
+  committer.submit(removal(1), completions.make(1));
+  completions.wait_for(1);
+  EXPECT_EQ(sink.groups(), (std::vector<std::vector<std::uint16_t>>{{1}}));
+  EXPECT_EQ(committer.stats().deferred_batches.load(), 0u);
 }
 
 }  // namespace
