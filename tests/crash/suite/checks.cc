@@ -13,22 +13,27 @@ const std::vector<std::uint32_t>& seen_of(const Subscriber::Counts& c, const std
 
 }  // namespace
 
-bool has_all(const Subscriber::Counts& counts, const std::vector<StreamFates>& streams) {
-  for (const StreamFates& s : streams) {
-    if (s.spec->expiry_s > 0) continue;
-    const auto& seen = seen_of(counts, s.spec->name);
-    for (std::size_t seq = 0; seq < s.fates.size(); ++seq) {
-      if (s.fates[seq] == Fate::kAcked && (seq >= seen.size() || seen[seq] == 0)) return false;
-    }
-  }
-  return true;
-}
-
 bool DrainWatch::has_all(const Subscriber& s, const std::vector<StreamFates>& streams) {
   for (const StreamFates& f : streams) {
     if (f.spec->expiry_s > 0) continue;
     std::size_t& from = from_[{&s, f.spec->name}];
     from = s.first_missing(f.spec->name, f.fates, from);
+    if (from < f.fates.size()) return false;
+  }
+  return true;
+}
+
+bool DrainWatch::has_all(const std::vector<const Subscriber*>& group,
+                         const std::vector<StreamFates>& streams) {
+  if (group.empty()) return streams.empty();
+  for (const StreamFates& f : streams) {
+    if (f.spec->expiry_s > 0) continue;
+    std::size_t& from = from_[{group.front(), f.spec->name}];
+    const auto arrived = [&](std::size_t seq) {
+      return std::any_of(group.begin(), group.end(),
+                         [&](const Subscriber* m) { return m->seen(f.spec->name, seq) > 0; });
+    };
+    while (from < f.fates.size() && (f.fates[from] != Fate::kAcked || arrived(from))) ++from;
     if (from < f.fates.size()) return false;
   }
   return true;

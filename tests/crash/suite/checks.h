@@ -29,16 +29,18 @@ struct Tally {
   }
 };
 
-// Whether every acknowledged message of `streams` has been received (a
-// stream with a Message Expiry Interval may lose messages to it: skipped).
-bool has_all(const Subscriber::Counts& counts, const std::vector<StreamFates>& streams);
-
-// The same for a subscriber, polled while it drains: what a subscriber has
-// received stays received, so each stream is scanned from where the last
-// call stopped, over the whole run, and nothing is copied.
+// Whether a subscriber has received every acknowledged message of `streams`
+// (a stream with a Message Expiry Interval may lose messages to it:
+// skipped), polled while it drains: what a subscriber has received stays
+// received, so each stream is scanned from where the last call stopped,
+// over the whole run, and nothing is copied.
 class DrainWatch {
  public:
   bool has_all(const Subscriber& s, const std::vector<StreamFates>& streams);
+  // The same for the members of a shared subscription, counted as one
+  // subscriber (each message goes to one of them).
+  bool has_all(const std::vector<const Subscriber*>& group,
+               const std::vector<StreamFates>& streams);
 
  private:
   std::map<std::pair<const Subscriber*, std::string>, std::size_t> from_;

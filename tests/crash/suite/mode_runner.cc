@@ -37,12 +37,6 @@ bool wait_until(Done done, Clock::time_point deadline) {
   return true;
 }
 
-std::uint32_t seen_count(const Subscriber::Counts& c, const std::string& stream,
-                         std::uint64_t seq) {
-  const auto it = c.seen.find(stream);
-  return it == c.seen.end() || seq >= it->second.size() ? 0 : it->second[seq];
-}
-
 // What the run keeps across cycles besides the clients.
 struct RunState {
   std::uint64_t will_connection = 0;       // the will client's connections so far
@@ -251,7 +245,9 @@ ModeResult run_mode(const ModeOptions& o) {
     };
     const auto drained = Clock::now() + kDrainTimeout;
     for (const auto& s : cast.main) wait_until([&] { return watch.has_all(*s, all); }, drained);
-    wait_until([&] { return has_all(group_counts(), shared); }, drained);
+    std::vector<const Subscriber*> members;
+    for (const auto& m : cast.group) members.push_back(m.get());
+    wait_until([&] { return watch.has_all(members, shared); }, drained);
     wait_until([&] { return watch.has_all(*cast.slow, slow); }, drained);
     if (!will_back) {
       const auto due = listening + std::chrono::seconds(WillClient::kDelayS + 4);
@@ -270,7 +266,7 @@ ModeResult run_mode(const ModeOptions& o) {
       if (c.first_after_connect)
         first = std::min(first.value_or(*c.first_after_connect), *c.first_after_connect);
       for (const auto& [n, due] : run.will_due) {
-        const std::uint32_t got = seen_count(c, "will", n);
+        const std::uint32_t got = c.times_seen("will", n);
         if (due && got == 0) {
           ++result.will_errors;
           tally.problem(s->id() + ": the will of connection " + std::to_string(n) +

@@ -23,16 +23,22 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 pid_t spawn_process(const std::vector<std::string>& args, const std::filesystem::path& log) {
-  const pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd >= 0) {
-    ::dup2(fd, STDOUT_FILENO);
-    ::dup2(fd, STDERR_FILENO);
-  }
+  // Everything that allocates or takes a lock happens before fork(): the
+  // suite has threads (its clients), and a child of a threaded process may
+  // only call async-signal-safe functions until it execs.
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const pid_t pid = ::fork();
+  if (pid != 0) {
+    if (fd >= 0) ::close(fd);
+    return pid;
+  }
+  if (fd >= 0) {
+    ::dup2(fd, STDOUT_FILENO);  // the copies do not inherit O_CLOEXEC
+    ::dup2(fd, STDERR_FILENO);
+  }
   ::execv(argv[0], argv.data());
   ::_exit(127);
 }

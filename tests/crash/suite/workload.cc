@@ -270,8 +270,7 @@ std::size_t Subscriber::first_missing(const std::string& stream, const std::vect
 
 std::uint32_t Subscriber::seen(const std::string& stream, std::uint64_t seq) const {
   std::lock_guard lock(mutex_);
-  const auto it = counts_.seen.find(stream);
-  return it == counts_.seen.end() || seq >= it->second.size() ? 0 : it->second[seq];
+  return counts_.times_seen(stream, seq);
 }
 
 Subscriber::Counts Subscriber::counts() const {

@@ -103,6 +103,11 @@ class Subscriber {
     std::vector<std::string> unpublished;                    // payloads of no stream
     std::uint64_t deliveries = 0;
     std::optional<Clock::time_point> first_after_connect;
+    // How many times message `seq` of `stream` arrived.
+    std::uint32_t times_seen(const std::string& stream, std::uint64_t seq) const {
+      const auto it = seen.find(stream);
+      return it == seen.end() || seq >= it->second.size() ? 0 : it->second[seq];
+    }
   };
 
   struct Options {
