@@ -15,7 +15,8 @@ void GroupCommitter::submit(Batch batch, Completion done) {
   {
     std::lock_guard lock(mutex_);
     if (!closing_) {
-      queue_.push_back(Pending{std::move(batch), std::move(done), {}});
+      queue_.push_back(
+          Pending{std::move(batch), std::move(done), {}, std::chrono::steady_clock::now()});
       queued_.store(queue_.size(), std::memory_order_relaxed);
       // One wake-up per group at most: the thread is either syncing (it
       // takes this batch with the next group) or waiting for the first one.
@@ -30,7 +31,7 @@ void GroupCommitter::run_in_order(std::function<void(std::error_code)> task) {
   {
     std::lock_guard lock(mutex_);
     if (!closing_) {
-      queue_.push_back(Pending{{}, {}, std::move(task)});
+      queue_.push_back(Pending{{}, {}, std::move(task), {}});
       queued_.store(queue_.size(), std::memory_order_relaxed);
       if (queue_.size() == 1) wake_.notify_one();
       return;
@@ -132,11 +133,11 @@ void GroupCommitter::commit_deferred() {
 
 void GroupCommitter::commit_group(std::vector<Pending>& group) {
   std::error_code result;
+  std::vector<Batch> batches;  // the group's, moved out for the sink
   if (failed()) {
     result = StoreErrc::kFailed;  // D8: latched; nothing after a failure commits
   } else {
     // Batches with no operation need no write, but still complete in order.
-    std::vector<Batch> batches;
     batches.reserve(group.size());
     std::size_t operations = 0;
     for (Pending& p : group) {
@@ -146,11 +147,13 @@ void GroupCommitter::commit_group(std::vector<Pending>& group) {
     if (operations > 0) {
       const auto started = std::chrono::steady_clock::now();
       result = sink_.commit(batches);
-      const auto took = std::chrono::steady_clock::now() - started;
-      stats_.commit_nanoseconds.fetch_add(
-          static_cast<std::uint64_t>(
-              std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()),
-          std::memory_order_relaxed);
+      const auto took =
+          static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::steady_clock::now() - started)
+                                         .count());
+      stats_.commit_nanoseconds.fetch_add(took, std::memory_order_relaxed);
+      stats_.sync_ns.observe(took);
+      stats_.operations_per_commit.observe(operations);
       stats_.commits.fetch_add(1, std::memory_order_relaxed);
       stats_.operations.fetch_add(operations, std::memory_order_relaxed);
     }
@@ -164,8 +167,16 @@ void GroupCommitter::commit_group(std::vector<Pending>& group) {
       }
     }
   }
-  for (Pending& p : group) {
-    if (p.done) p.done(result);
+  const auto durable = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    // Written batches only; held-back ones are left out: their wait is
+    // chosen, not suffered.
+    if (!result && !batches[i].empty() && !batches[i].deferrable) {
+      stats_.commit_lag_ns.observe(static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(durable - group[i].submitted)
+              .count()));
+    }
+    if (group[i].done) group[i].done(result);
   }
 }
 

@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/atomic_histogram.h"
 #include "storage/durable_store.h"
 
 namespace cairn::storage {
@@ -71,6 +72,11 @@ class GroupCommitter final : public DurableStore {
     std::atomic<std::uint64_t> largest_group{0};
     std::atomic<std::uint64_t> commit_nanoseconds{0};  // sum over commits
     std::atomic<std::uint64_t> deferred_batches{0};    // held back for company
+    // Per batch: submitted to durable (what a publisher waits for its PUBACK).
+    base::AtomicHistogram commit_lag_ns{base::latency_bounds_ns()};
+    // Per commit: the sink's synced write, and the operations it carried.
+    base::AtomicHistogram sync_ns{base::latency_bounds_ns()};
+    base::AtomicHistogram operations_per_commit{base::AtomicHistogram::exponential(1, 2, 17)};
   };
 
   // REQUIRES: `sink` outlives the committer.
@@ -101,6 +107,7 @@ class GroupCommitter final : public DurableStore {
     Batch batch;
     Completion done;
     std::function<void(std::error_code)> task;  // set: a task, not a batch
+    std::chrono::steady_clock::time_point submitted;
   };
 
   void run();

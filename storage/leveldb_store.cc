@@ -1,6 +1,9 @@
 #include "storage/leveldb_store.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <string_view>
 #include <utility>
 
 #include <leveldb/db.h>
@@ -11,8 +14,11 @@
 
 namespace cairn::storage {
 
-LeveldbStore::LeveldbStore(std::unique_ptr<leveldb::DB> db, const Options& options)
-    : db_(std::move(db)),
+LeveldbStore::LeveldbStore(std::unique_ptr<CompactionCountingEnv> env,
+                           std::unique_ptr<leveldb::DB> db, const Options& options)
+    : directory_(options.directory),
+      env_(std::move(env)),
+      db_(std::move(db)),
       space_(options.directory, options.min_free_bytes, options.free_space_probe),
       committer_(*this, options.committer) {
   space_.refresh();
@@ -219,6 +225,7 @@ std::error_code LeveldbStore::commit(std::span<Batch> group) {
 
   leveldb::WriteOptions sync;
   sync.sync = true;
+  commit_bytes_.observe(wb.ApproximateSize());
   const leveldb::Status status = db_->Write(sync, &wb);
   // Any failure, not only a failed sync, latches: the GroupCommitter calls
   // this sink no more (D8), and the index above is never used again.
@@ -230,6 +237,36 @@ std::error_code LeveldbStore::commit(std::span<Batch> group) {
     return StoreErrc::kIo;
   }
   return {};
+}
+
+LeveldbStore::DiskUsage LeveldbStore::disk_usage() const {
+  DiskUsage usage;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(directory_, ec)) {
+    std::error_code size_ec;
+    const auto size = entry.is_regular_file(size_ec) ? entry.file_size(size_ec) : 0;
+    if (!size_ec) usage.total_bytes += size;
+  }
+  // "--- level N ---" headers, then one " number:size[smallest .. largest]"
+  // line per table (LevelDB's VersionSet debug string; thread-safe).
+  std::string tables;
+  if (!db_->GetProperty("leveldb.sstables", &tables)) return usage;
+  std::size_t level = 0;
+  std::size_t pos = 0;
+  while (pos < tables.size()) {
+    std::size_t end = tables.find('\n', pos);
+    if (end == std::string::npos) end = tables.size();
+    const std::string_view line(tables.data() + pos, end - pos);
+    pos = end + 1;
+    if (line.rfind("--- level ", 0) == 0) {
+      level = static_cast<std::size_t>(std::strtoul(line.data() + 10, nullptr, 10));
+      continue;
+    }
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || level >= usage.level_bytes.size()) continue;
+    usage.level_bytes[level] += std::strtoull(line.data() + colon + 1, nullptr, 10);
+  }
+  return usage;
 }
 
 }  // namespace cairn::storage

@@ -12,6 +12,7 @@
 // a queued message twice and without a per-message write.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -23,6 +24,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/atomic_histogram.h"
+#include "storage/compaction_counting_env.h"
 #include "storage/durable_store.h"
 #include "storage/free_space_guard.h"
 #include "storage/group_committer.h"
@@ -106,6 +109,15 @@ class LeveldbStore final : public DurableStore, private CommitSink {
 
   const GroupCommitter& committer() const noexcept { return committer_; }
 
+  // For the metrics; callable from any thread.
+  struct DiskUsage {
+    std::uint64_t total_bytes = 0;               // every file in the directory
+    std::array<std::uint64_t, 7> level_bytes{};  // LevelDB's table files per level
+  };
+  DiskUsage disk_usage() const;
+  std::uint64_t compactions() const noexcept { return env_->compactions(); }
+  const base::AtomicHistogram& commit_bytes() const noexcept { return commit_bytes_; }
+
  private:
   struct ClientKeys {
     std::set<std::string> filters;
@@ -113,7 +125,8 @@ class LeveldbStore final : public DurableStore, private CommitSink {
     bool session = false;
   };
 
-  LeveldbStore(std::unique_ptr<leveldb::DB> db, const Options& options);
+  LeveldbStore(std::unique_ptr<CompactionCountingEnv> env, std::unique_ptr<leveldb::DB> db,
+               const Options& options);
   std::error_code commit(std::span<Batch> group) override;
   // Drops `count` references to a segment; true when nothing refers to it
   // any more.
@@ -124,8 +137,12 @@ class LeveldbStore final : public DurableStore, private CommitSink {
   std::shared_ptr<const std::vector<model::MessagePtr>> read_segment(std::uint64_t segment);
   void forget_segment(std::uint64_t segment);
 
+  const std::string directory_;
+  std::unique_ptr<CompactionCountingEnv> env_;  // before db_: outlives it
   std::unique_ptr<leveldb::DB> db_;
   FreeSpaceGuard space_;
+  // Bytes of each synced write (the WriteBatch).
+  base::AtomicHistogram commit_bytes_{base::AtomicHistogram::exponential(256, 4, 9)};
 
   // --- the index, touched only by the committer thread (after open) ---
   std::unordered_map<std::string, QueueIndex> queues_;

@@ -56,7 +56,9 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
   leveldb::Options lo;
   lo.paranoid_checks = true;  // a damaged log or table fails the open, not a later read
   lo.create_if_missing = options.mode == Mode::kOpen;
-  if (options.env != nullptr) lo.env = options.env;
+  auto env = std::make_unique<CompactionCountingEnv>(
+      options.env != nullptr ? options.env : leveldb::Env::Default());
+  lo.env = env.get();
   if (options.mode == Mode::kOpen && options.env == nullptr) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -373,7 +375,7 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
     }
   }
 
-  std::unique_ptr<LeveldbStore> store(new LeveldbStore(std::move(db), options));
+  std::unique_ptr<LeveldbStore> store(new LeveldbStore(std::move(env), std::move(db), options));
   store->queues_ = std::move(queues);
   store->segment_refs_ = std::move(refs);
   store->next_segment_ = last_segment + 1;

@@ -112,13 +112,30 @@ void BrokerApp::start() {
   listener_ =
       std::make_unique<net::Listener>(main_, threads_, endpoint, broker_, connection_settings_,
                                       connection_stats_, config_.limits.max_connections);
+  metrics::Sources sources;
+  sources.store = recovered_.store.get();
+  sources.broker = &broker_;
+  sources.connections = &connection_stats_;
+  sources.recovery = &recovered_.report;
+  sources.data_dir = config_.data_dir;
+  std::string error;
+  if (!config_.metrics_listen.empty()) {
+    metrics_ = metrics::MetricsServer::start(config_.metrics_listen, std::move(sources), error);
+  }
+  if (!metrics_ && !config_.metrics_listen.empty()) {
+    throw std::runtime_error("cannot serve metrics on " + config_.metrics_listen +
+                             " (metrics.listen, --metrics-listen): " + error);
+  }
   started_ = std::chrono::steady_clock::now();
   threads_.start();
   publish_sys();
   listener_->start();
   arm_housekeeping();
-  spdlog::info("cairn listening on {}:{}", listener_->local_endpoint().address().to_string(),
-               listener_->local_endpoint().port());
+  spdlog::info(
+      "cairn listening on {}:{}; {}", listener_->local_endpoint().address().to_string(),
+      listener_->local_endpoint().port(),
+      metrics_ ? fmt::format("metrics on {} (port {})", config_.metrics_listen, metrics_->port())
+               : std::string("metrics off ([metrics] listen is empty)"));
 }
 
 void BrokerApp::arm_housekeeping() {

@@ -20,6 +20,7 @@
 
 #include "broker/broker.h"
 #include "config/config.h"
+#include "metrics/metrics_server.h"
 #include "net/io_threads.h"
 #include "net/listener.h"
 #include "recovery/recovery.h"
@@ -57,6 +58,8 @@ class BrokerApp {
   void shutdown();
 
   boost::asio::ip::tcp::endpoint mqtt_endpoint() const;
+  // The metrics endpoint's port (0 before start()).
+  std::uint16_t metrics_port() const { return metrics_ ? metrics_->port() : 0; }
 
  private:
   void arm_housekeeping();
@@ -78,6 +81,9 @@ class BrokerApp {
   boost::asio::io_context main_;  // signals and housekeeping, run by run_until_signal()
   boost::asio::steady_timer housekeeping_;
   std::unique_ptr<net::Listener> listener_;
+  // Reads the store, the broker and the counters above: declared after
+  // them, so it stops serving before they go.
+  std::unique_ptr<metrics::MetricsServer> metrics_;
   bool stopped_ = false;
   std::chrono::steady_clock::time_point started_;
   std::uint64_t ticks_ = 0;

@@ -317,6 +317,7 @@ void Broker::send_retained(const std::shared_ptr<Session>& session,
     const bool stored = session->state.persistent() && !session->ended;
     for (model::MessagePtr& m : messages) {
       session::Delivery d;
+      d.queued_at = std::chrono::steady_clock::now();
       d.qos = std::min(m->qos, request.subscription.options.max_qos);
       d.retain = true;  // [MQTT-3.3.1-9]: sent because of a new subscription
       if (request.subscription.subscription_id != 0) {
@@ -392,7 +393,7 @@ void Broker::publish_system(std::string topic, std::string payload) {
   for (const RouteTarget& target : targets) {
     std::shared_ptr<Session> session = find(target.session);
     if (!session) continue;
-    session::Delivery d = delivery_for(message, target);
+    session::Delivery d = delivery_for(message, target, std::chrono::steady_clock::now());
     {
       std::lock_guard lock(session->mutex);
       if (!session->online) continue;  // QoS 0: not queued for the disconnected

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,6 +25,7 @@
 #include <string>
 #include <system_error>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "broker/broker_errc.h"
@@ -149,6 +151,20 @@ class Broker {
   bool store_congested() const noexcept { return store_.congested(); }
 
   std::size_t session_count() const;
+
+  // What the sessions hold now, for the metrics (delivery lag). Walks every
+  // session under its own lock: for scrapes, not for the hot path.
+  struct Census {
+    std::uint64_t queued = 0;    // waiting, in memory and on disk, not sent yet
+    std::uint64_t inflight = 0;  // sent, not fully acknowledged
+    std::size_t online = 0;
+    std::size_t offline = 0;
+    // The `top` sessions with the most queued, largest first.
+    std::vector<std::pair<std::string, std::uint64_t>> top;
+    // When the oldest delivery still waiting (queued or in flight) was queued.
+    std::optional<std::chrono::steady_clock::time_point> oldest;
+  };
+  Census census(std::size_t top) const;
   const Router& router() const noexcept { return router_; }
   const BrokerCounters& counters() const noexcept { return counters_; }
 
@@ -160,8 +176,8 @@ class Broker {
 
   std::shared_ptr<Session> find(model::SessionId id) const;
   // What one subscription receives of a message routed to it.
-  static session::Delivery delivery_for(const model::MessagePtr& message,
-                                        const RouteTarget& target);
+  static session::Delivery delivery_for(const model::MessagePtr& message, const RouteTarget& target,
+                                        std::chrono::steady_clock::time_point now);
   // Whether `session` has max_queued deliveries waiting beyond its free
   // window. REQUIRES: session.mutex held.
   bool queue_full(const Session& session) const;

@@ -40,6 +40,7 @@ bool Broker::page_out(Session& session, const session::Delivery& delivery) {
   }
   // One numbered before paging started, committed late: memory keeps it.
   if (delivery.sequence < tail.from) return false;
+  if (tail.count == 0) tail.oldest = delivery.queued_at;
   ++tail.count;
   tail.bytes += model::footprint(*delivery.message);
   ++counters_.deliveries_paged_out;
@@ -58,6 +59,7 @@ void Broker::page_out_queue(Session& session) {
   std::uint64_t from = tail.from == 0 ? std::numeric_limits<std::uint64_t>::max() : tail.from;
   std::size_t moved = 0;
   std::uint64_t bytes = 0;
+  auto oldest = tail.count == 0 ? std::chrono::steady_clock::time_point::max() : tail.oldest;
   while (!queue.empty()) {
     session::Delivery d = queue.take_front();
     if (d.sequence == 0) {
@@ -65,6 +67,7 @@ void Broker::page_out_queue(Session& session) {
       continue;
     }
     from = std::min(from, d.sequence);
+    oldest = std::min(oldest, d.queued_at);
     ++moved;
     bytes += model::footprint(*d.message);
   }
@@ -73,6 +76,7 @@ void Broker::page_out_queue(Session& session) {
   // Everything stored from `from` on is now in the tail, in flight (skipped
   // when loaded) or not committed yet (counted when it is).
   tail.from = from;
+  tail.oldest = oldest;
   tail.count += moved;
   tail.bytes += bytes;
   counters_.deliveries_paged_out += moved;
@@ -120,6 +124,7 @@ void Broker::add_paged_in(Session& session, std::vector<storage::StoredDelivery>
   for (storage::StoredDelivery& d : loaded) {
     if (d.sequence < tail.from || in_flight.contains(d.sequence)) continue;
     session::Delivery delivery;
+    delivery.queued_at = tail.oldest;
     delivery.message = std::move(d.message);
     delivery.qos = d.qos;
     delivery.retain = d.retain;

@@ -20,10 +20,11 @@ std::shared_ptr<SessionOwner> owner_of(const Session& s) { return s.owner.lock()
 // --- publish -----------------------------------------------------------------
 
 // What one subscription receives of a message routed to it.
-session::Delivery Broker::delivery_for(const model::MessagePtr& message,
-                                       const RouteTarget& target) {
+session::Delivery Broker::delivery_for(const model::MessagePtr& message, const RouteTarget& target,
+                                       std::chrono::steady_clock::time_point now) {
   session::Delivery d;
   d.message = message;
+  d.queued_at = now;
   d.qos = std::min(message->qos, target.qos);  // [MQTT-3.8.4-8]
   // [MQTT-3.3.1-12], [MQTT-3.3.1-13]: a routed message keeps RETAIN only when
   // the subscription asked for Retain As Published.
@@ -61,10 +62,11 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
   queued.reserve(targets.size());
   const storage::MessageId message_id = next_message_id_++;
   const bool refuse_when_full = settings_.queue_full_policy == QueueFullPolicy::kRefuse;
+  const auto queued_at = std::chrono::steady_clock::now();
   for (const RouteTarget& target : targets) {
     std::shared_ptr<Session> session = find(target.session);
     if (!session) continue;
-    session::Delivery d = delivery_for(message, target);
+    session::Delivery d = delivery_for(message, target, queued_at);
     {
       std::lock_guard lock(session->mutex);
       if (session->ended) continue;

@@ -9,6 +9,8 @@
 namespace cairn::broker {
 
 void Broker::restore(storage::StoredState stored, model::WallTime now) {
+  // What waited before the restart counts from it (the store keeps no such time).
+  const auto restored_at = std::chrono::steady_clock::now();
   constexpr std::uint32_t kNeverExpires = 0xFFFFFFFF;
   // Sessions whose connection was alive at the crash: their disconnect time
   // is the restart, stored so that a second crash does not restart the count.
@@ -49,6 +51,7 @@ void Broker::restore(storage::StoredState stored, model::WallTime now) {
       for (storage::StoredDelivery& d : queue->second) {
         last = std::max(last, d.sequence);
         session::Delivery delivery;
+        delivery.queued_at = restored_at;
         delivery.message = std::move(d.message);
         delivery.qos = d.qos;
         delivery.retain = d.retain;
@@ -72,6 +75,7 @@ void Broker::restore(storage::StoredState stored, model::WallTime now) {
       session->paged.from = tail->second.from;
       session->paged.count = tail->second.count;
       session->paged.bytes = tail->second.bytes;
+      session->paged.oldest = restored_at;
     }
     // Never a sequence the store still knows, acknowledged or not: its
     // cursor would take a new delivery for the acknowledged one.

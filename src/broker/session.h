@@ -7,6 +7,7 @@
 // or the registry's), so no lock order exists to get wrong.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -48,6 +49,9 @@ struct PagedTail {
   bool unreadable = false;  // a load failed: not tried again until the next connection
   // Changes whenever the tail is rebuilt: a load answered after it is stale.
   std::uint64_t epoch = 0;
+  // When the oldest delivery of the tail was queued (set when the tail
+  // begins; what is read back is dated to it).
+  std::chrono::steady_clock::time_point oldest{};
 };
 
 struct StoredSubscription {

@@ -72,7 +72,7 @@ struct Config {
   std::string listen = "127.0.0.1:1883";          // [listener] listen, HOST:PORT
   std::string data_dir = "./data";                // [storage] data_dir
   std::uint32_t min_free_space_mb = 256;          // [storage] MiB; 0: no check
-  std::string metrics_listen = "127.0.0.1:9464";  // [metrics] listen, HOST:PORT
+  std::string metrics_listen = "127.0.0.1:9464";  // [metrics] listen, HOST:PORT; empty: off
   LogLevel log_level = LogLevel::kInfo;           // [log] level
 
   std::uint32_t io_threads = 0;     // [broker] network threads, 0..1024; 0: one per core

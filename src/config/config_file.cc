@@ -253,7 +253,8 @@ void read_table(std::string_view name, TableReader& r, Config& c) {
     r.text("data_dir", detail::check_data_dir, [&c](const std::string& v) { c.data_dir = v; });
     r.integer<0, kU32Max>("min_free_space_mb", c.min_free_space_mb);
   } else if (name == "metrics") {
-    r.text("listen", detail::check_listen, [&c](const std::string& v) { c.metrics_listen = v; });
+    r.text("listen", detail::check_listen_or_off,
+           [&c](const std::string& v) { c.metrics_listen = v; });
   } else if (name == "log") {
     r.text("level", detail::check_log_level,
            [&c](const std::string& v) { c.log_level = *parse_log_level(v); });

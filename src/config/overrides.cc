@@ -25,7 +25,8 @@ std::optional<ConfigError> apply_overrides(Config& config, const CliOverrides& o
   };
   take("--listen", overrides.listen, detail::check_listen, next.listen);
   take("--data-dir", overrides.data_dir, detail::check_data_dir, next.data_dir);
-  take("--metrics-listen", overrides.metrics_listen, detail::check_listen, next.metrics_listen);
+  take("--metrics-listen", overrides.metrics_listen, detail::check_listen_or_off,
+       next.metrics_listen);
   if (overrides.log_level) {
     if (auto level = parse_log_level(*overrides.log_level)) {
       next.log_level = *level;

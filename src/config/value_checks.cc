@@ -34,6 +34,11 @@ std::optional<std::string> check_listen(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<std::string> check_listen_or_off(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  return check_listen(text);
+}
+
 std::optional<std::string> check_data_dir(std::string_view text) {
   if (text.empty()) return "must name a directory, got ''";
   // The path goes to the operating system as a C string, which ends at a NUL.

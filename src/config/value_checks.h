@@ -13,6 +13,8 @@
 namespace cairn::config::detail {
 
 std::optional<std::string> check_listen(std::string_view text);
+// The same, or empty: the endpoint is off ([metrics] listen).
+std::optional<std::string> check_listen_or_off(std::string_view text);
 std::optional<std::string> check_data_dir(std::string_view text);
 std::optional<std::string> check_log_level(std::string_view text);
 std::optional<std::string> check_queue_full_policy(std::string_view text);

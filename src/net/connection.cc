@@ -133,11 +133,17 @@ void Connection::decode(std::span<const std::uint8_t> input) {
     if (std::holds_alternative<mqtt::NeedMore>(result)) break;
     if (auto* error = std::get_if<mqtt::DecodeError>(&result)) {
       ++stats_.protocol_errors;
+      if (!connack_sent_) ++stats_.refused_protocol;
       drive([&](SessionMachine& m, Actions& a) { m.on_decode_error(*error, a); });
       break;
     }
     ++stats_.packets_in;
-    if (std::holds_alternative<mqtt::Publish>(std::get<mqtt::Packet>(result))) ++stats_.messages_in;
+    if (const auto* p = std::get_if<mqtt::Publish>(&std::get<mqtt::Packet>(result))) {
+      ++stats_.messages_in;
+      const auto qos = static_cast<std::size_t>(p->qos);
+      stats_.messages_in_by_qos[qos].fetch_add(1, std::memory_order_relaxed);
+      stats_.payload_bytes_in_by_qos[qos].fetch_add(p->payload.size(), std::memory_order_relaxed);
+    }
     drive([&](SessionMachine& m, Actions& a) {
       m.on_packet(std::move(std::get<mqtt::Packet>(result)), now, a);
     });
@@ -236,6 +242,13 @@ void Connection::execute(Actions& actions) {
 // A request the client keeps its connection after being refused (a PUBLISH
 // answered with a failure reason code, a topic filter refused in a SUBACK)
 // gets a log line too, as every refusal and limit hit does.
+void Connection::count_sent(model::QoS qos, std::size_t payload_bytes) {
+  ++stats_.messages_out;
+  const auto q = static_cast<std::size_t>(qos);
+  stats_.messages_out_by_qos[q].fetch_add(1, std::memory_order_relaxed);
+  stats_.payload_bytes_out_by_qos[q].fetch_add(payload_bytes, std::memory_order_relaxed);
+}
+
 void Connection::log_refusals(const mqtt::Packet& packet) const {
   auto refused = [&](const char* what, std::uint16_t packet_id, mqtt::ReasonCode reason) {
     spdlog::info("{} client '{}': {} refused (packet id {}, reason 0x{:02X} {})", peer_,
@@ -304,11 +317,16 @@ void Connection::execute_one(session::Action& action) {
         if constexpr (std::is_same_v<A, session::SendPublish>) {
           mqtt::encode_publish(a.view(), machine_.version(), output_);
           ++stats_.packets_out;
-          ++stats_.messages_out;
+          count_sent(a.qos, a.message->payload.size());
         } else if constexpr (std::is_same_v<A, session::SendPacket>) {
           mqtt::encode_packet(a.packet, machine_.version(), output_);
           ++stats_.packets_out;
-          if (std::holds_alternative<mqtt::Publish>(a.packet)) ++stats_.messages_out;
+          if (const auto* p = std::get_if<mqtt::Publish>(&a.packet)) {
+            count_sent(p->qos, p->payload.size());
+          }
+          if (const auto* c = std::get_if<mqtt::Connack>(&a.packet)) {
+            if (mqtt::is_failure(c->reason_code)) ++stats_.refused_connack;
+          }
           log_refusals(a.packet);
         } else if constexpr (std::is_same_v<A, session::CloseConnection>) {
           close_after_write_ = true;
@@ -356,6 +374,8 @@ void Connection::execute_one(session::Action& action) {
           broker_.send_retained(session_, a, wall_now());
         } else if constexpr (std::is_same_v<A, session::DeliveryDone>) {
           if (a.sequence != 0) delivered_.push_back(a.sequence);
+          if (a.dropped == session::DropReason::kExpired) ++stats_.dropped_expired;
+          if (a.dropped == session::DropReason::kTooLarge) ++stats_.dropped_too_large;
         } else if constexpr (std::is_same_v<A, session::SetKeepAlive>) {
           connack_sent_ = true;  // the CONNECT timeout is over
           keep_alive_seconds_ = a.seconds;
@@ -428,6 +448,7 @@ bool Connection::check_deadlines(std::chrono::steady_clock::time_point now) {
     if (now - accepted_at_ >= settings_.connect_timeout) {
       spdlog::info("{} closing: no CONNECT completed within {} s (limits.connect_timeout)", peer_,
                    settings_.connect_timeout.count());
+      ++stats_.refused_timeout;
       close_now();
     }
     return !closed_;

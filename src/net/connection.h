@@ -14,6 +14,7 @@
 // queue instead of growing this buffer.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -50,6 +51,19 @@ struct ConnectionStats {
   std::atomic<std::uint64_t> messages_in{0};   // PUBLISH packets received
   std::atomic<std::uint64_t> messages_out{0};  // PUBLISH packets sent
   std::atomic<std::uint64_t> protocol_errors{0};
+  // By QoS (index 0, 1, 2): PUBLISH packets and their payload bytes.
+  std::array<std::atomic<std::uint64_t>, 3> messages_in_by_qos{};
+  std::array<std::atomic<std::uint64_t>, 3> messages_out_by_qos{};
+  std::array<std::atomic<std::uint64_t>, 3> payload_bytes_in_by_qos{};
+  std::array<std::atomic<std::uint64_t>, 3> payload_bytes_out_by_qos{};
+  // Connections closed before a session began, by why.
+  std::atomic<std::uint64_t> refused_limit{0};     // over limits.max_connections
+  std::atomic<std::uint64_t> refused_protocol{0};  // malformed or unsupported first packets
+  std::atomic<std::uint64_t> refused_timeout{0};   // no CONNECT within limits.connect_timeout
+  std::atomic<std::uint64_t> refused_connack{0};   // CONNECT answered with a CONNACK error
+  // Deliveries dropped unsent (session::DropReason).
+  std::atomic<std::uint64_t> dropped_expired{0};
+  std::atomic<std::uint64_t> dropped_too_large{0};
   // Numbers connections over every listener; names assigned client identifiers.
   std::atomic<std::uint64_t> next_connection_number{1};
 };
@@ -99,6 +113,8 @@ class Connection final : public broker::SessionOwner,
   void close_now();
   bool owns_session() const;
   bool running_on_own_thread();
+  // A PUBLISH went out: the counters by QoS.
+  void count_sent(model::QoS qos, std::size_t payload_bytes);
   void log_refusals(const mqtt::Packet& packet) const;  // REQUIRES: session_->mutex held
   void pause_reading();
   void flush_delivered();

@@ -44,6 +44,7 @@ void Listener::do_accept() {
             // connections costs nothing more. Logged at the 1st, 2nd, 4th...
             // refusal, so an episode is visible without a line per attempt.
             const std::uint64_t refused = ++refused_;
+            ++stats_.refused_limit;
             if ((refused & (refused - 1)) == 0) {
               spdlog::warn(
                   "connection refused: {} connections is the limit "

@@ -112,9 +112,16 @@ struct ApplyUnsubscribe {
   std::vector<std::string> filters;
 };
 
-// The client acknowledged a delivery: delete its record (D3). Nothing waits.
+// A delivery is over: the client acknowledged it, or it was dropped unsent.
+// Its record goes (D3; none when `sequence` is 0). Nothing waits.
+enum class DropReason : std::uint8_t {
+  kNone,      // delivered
+  kExpired,   // its Message Expiry Interval ran out first [MQTT-3.3.2-5]
+  kTooLarge,  // over the client's Maximum Packet Size [MQTT-3.1.2-25]
+};
 struct DeliveryDone {
   std::uint64_t sequence = 0;
+  DropReason dropped = DropReason::kNone;
 };
 
 // A QoS 2 delivery to a persistent session is about to go out with this

@@ -127,7 +127,7 @@ std::shared_ptr<const mqtt::Properties> SessionMachine::outgoing_properties(
 void SessionMachine::send_delivery(Delivery&& d, model::WallTime now, Actions& out) {
   const model::Message& m = *d.message;
   if (m.expires_at && *m.expires_at <= now) {  // [MQTT-3.3.2-5]
-    if (d.sequence != 0) out.push_back(DeliveryDone{d.sequence});
+    out.push_back(DeliveryDone{d.sequence, DropReason::kExpired});
     return;
   }
   SendPublish send;
@@ -152,7 +152,7 @@ void SessionMachine::send_delivery(Delivery&& d, model::WallTime now, Actions& o
   // [MQTT-3.1.2-25]: never send more than the client accepts; the message is
   // dropped as if it had been delivered.
   if (mqtt::encoded_size(send.view(), version_) > client_max_packet_size_) {
-    if (d.sequence != 0) out.push_back(DeliveryDone{d.sequence});
+    out.push_back(DeliveryDone{d.sequence, DropReason::kTooLarge});
     return;
   }
   if (new_alias != 0) outbound_aliases_.emplace(m.topic, new_alias);
@@ -264,7 +264,7 @@ bool SessionMachine::resend_publish(const Inflight& f, model::WallTime now, Acti
   // [MQTT-3.1.2-25]: this connection may accept less than the one it was
   // first sent on; drop it as if it had been delivered.
   if (mqtt::encoded_size(send.view(), version_) > client_max_packet_size_) {
-    if (f.delivery.sequence != 0) out.push_back(DeliveryDone{f.delivery.sequence});
+    out.push_back(DeliveryDone{f.delivery.sequence, DropReason::kTooLarge});
     return false;
   }
   out.push_back(std::move(send));

@@ -11,9 +11,14 @@ cairn="$1"
 passed=0
 failed=0
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+port="$(free_port)"
 dir="$(mktemp -d)"
-"$cairn" --listen "127.0.0.1:$port" --data-dir "$dir/data" >"$dir/log" 2>&1 &
+# Its own metrics port too: the default (9464) may be another broker's.
+"$cairn" --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$(free_port)" \
+  --data-dir "$dir/data" >"$dir/log" 2>&1 &
 pid=$!
 cleanup() {
   if [[ -n "$pid" ]]; then

@@ -90,8 +90,14 @@ TEST(ConfigErrors, BadListenAddress) {
   EXPECT_EQ(parse_error("[metrics]\nlisten = \"::1:9464\"\n"),
             "cairn.toml:2: metrics.listen: an IPv6 address needs brackets, as [::1]:1883, got "
             "'::1:9464'");
-  EXPECT_EQ(parse_error("[metrics]\nlisten = \"\"\n"),
-            "cairn.toml:2: metrics.listen: expected HOST:PORT, as 127.0.0.1:1883, got ''");
+  // Empty is no error for the metrics: it turns the endpoint off; the MQTT
+  // listener has no such choice.
+  EXPECT_EQ(parse_error("[listener]\nlisten = \"\"\n"),
+            "cairn.toml:2: listener.listen: expected HOST:PORT, as 127.0.0.1:1883, got ''");
+}
+
+TEST(ConfigErrors, AnEmptyMetricsAddressIsTheEndpointOff) {
+  EXPECT_EQ(testing::parse_ok("[metrics]\nlisten = \"\"\n").metrics_listen, "");
 }
 
 TEST(ConfigErrors, BadDataDir) {

@@ -45,6 +45,14 @@ max_connections = 5
   EXPECT_EQ(c.limits.max_connections, 5u);  // what no option names stays
 }
 
+TEST(ConfigOverrides, AnEmptyMetricsAddressTurnsTheEndpointOff) {
+  Config c;
+  CliOverrides o;
+  o.metrics_listen = "";
+  ASSERT_EQ(apply_overrides(c, o), std::nullopt);
+  EXPECT_EQ(c.metrics_listen, "");
+}
+
 TEST(ConfigOverrides, OnlyTheOptionsGiven) {
   Config c;
   CliOverrides o;

@@ -278,7 +278,12 @@ TEST(SessionMachineDelivery, ExpiredMessagesAreNotSent) {
   h.deliver(make_delivery(m, QoS::kAtLeastOnce, 8));
   EXPECT_EQ(h.kinds(), Kinds{"DeliveryDone"}) << h.describe();
   EXPECT_EQ(h.single<DeliveryDone>().sequence, 8u);
+  EXPECT_EQ(h.single<DeliveryDone>().dropped, session::DropReason::kExpired);  // a metric counts it
   EXPECT_TRUE(h.state.inflight.empty());
+  // One that was never stored is dropped as visibly (no record to remove).
+  h.deliver(make_delivery(m, QoS::kAtMostOnce));
+  EXPECT_EQ(h.single<DeliveryDone>().sequence, 0u);
+  EXPECT_EQ(h.single<DeliveryDone>().dropped, session::DropReason::kExpired);
 }
 
 TEST(SessionMachineDelivery, MessagesExpiringWhileQueuedAreNotSent) {
@@ -322,6 +327,7 @@ TEST(SessionMachineDelivery, MessagesLargerThanTheClientsMaximumPacketSizeAreDro
   h.deliver(make_delivery(make_message("big", std::string(100, 'x')), QoS::kAtLeastOnce, 5));
   EXPECT_EQ(h.kinds(), Kinds{"DeliveryDone"}) << h.describe();
   EXPECT_EQ(h.single<DeliveryDone>().sequence, 5u);
+  EXPECT_EQ(h.single<DeliveryDone>().dropped, session::DropReason::kTooLarge);
   EXPECT_TRUE(h.state.inflight.empty());
   EXPECT_TRUE(h.state.packet_ids_in_use.empty());
   h.deliver(make_delivery(make_message("small", "x"), QoS::kAtLeastOnce, 6));
