@@ -1,5 +1,5 @@
-// The cairn command line: options, configuration, `check` and `repair`, and
-// a broker served until SIGINT or SIGTERM (see command_line.h).
+// The cairn command line: options, configuration, `check`, `repair` and
+// `passwd`, and a broker served until SIGINT or SIGTERM (see command_line.h).
 #include "app/command_line.h"
 
 #include <iostream>
@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "app/passwd_command.h"
 #include "base/version.h"
 #include "config/config.h"
 #include "config/log_level.h"
@@ -91,6 +92,19 @@ int run_command_line(int argc, char** argv, const StoreDecorator& decorate) {
         ->required();
   }
 
+  PasswdRequest passwd_request;
+  CLI::App* passwd = app.add_subcommand(
+      "passwd",
+      "Set a user's password in a mosquitto-compatible password file, or delete the user");
+  passwd->add_option("FILE", passwd_request.file, "Password file")->type_name("")->required();
+  passwd->add_option("USER", passwd_request.user, "User name")->type_name("")->required();
+  passwd->add_flag("-D,--delete", passwd_request.remove, "Delete USER from FILE instead");
+  passwd->footer(
+      "The password is typed twice without echo at a terminal, else read as one line from stdin. "
+      "FILE is created (mode 0600) if missing; other lines are kept as they are. mosquitto 2.0 "
+      "reads the file (mosquitto_passwd's format).\nExit status: 0 written, 1 left unchanged, 2 "
+      "a user name that cannot be in the file or a bad option.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -101,6 +115,7 @@ int run_command_line(int argc, char** argv, const StoreDecorator& decorate) {
 
   if (*check) return cairn::recovery::check_store(store_dir, std::cout);
   if (*repair) return cairn::recovery::repair_store(store_dir, std::cout);
+  if (*passwd) return run_passwd_command(passwd_request);
 
   config::Config settings;
   if (*config_option) {
