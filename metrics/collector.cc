@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "auth/access_control.h"
 #include "base/version.h"
 #include "broker/broker.h"
 #include "metrics/families.h"
@@ -128,7 +129,21 @@ void traffic_families(const net::ConnectionStats& s, const broker::BrokerCounter
   f.counters("cairn_messages_dropped_total", "Deliveries dropped unsent, by why.",
              {{{{"reason", "queue_full"}}, load(b.deliveries_dropped_queue_full)},
               {{{"reason", "expired"}}, load(s.dropped_expired)},
-              {{{"reason", "too_large"}}, load(s.dropped_too_large)}});
+              {{{"reason", "too_large"}}, load(s.dropped_too_large)},
+              {{{"reason", "not_authorized"}}, load(s.dropped_not_authorized)}});
+  f.counters("cairn_acl_denied_total", "Requests the ACL file refused.",
+             {{{{"request", "publish"}}, load(s.denied_publish)},
+              {{{"request", "subscribe"}}, load(s.denied_subscribe)}});
+}
+
+void auth_families(const auth::AccessControl& a, Families& f) {
+  f.counters("cairn_logins_total", "CONNECTs judged by authentication, by outcome.",
+             {{{{"outcome", "accepted"}}, static_cast<double>(a.logins_accepted())},
+              {{{"outcome", "refused"}}, static_cast<double>(a.logins_refused())},
+              {{{"outcome", "throttled"}}, static_cast<double>(a.logins_throttled())}});
+  f.counter("cairn_auth_reload_failures_total",
+            "Password or ACL files refused on reload (the rules before stayed in force).",
+            static_cast<double>(a.reload_failures()));
 }
 
 void recovery_families(const recovery::RecoveryReport& r, Families& f) {
@@ -172,6 +187,7 @@ std::vector<prometheus::MetricFamily> Collector::Collect() const {
     traffic_families(*sources_.connections, sources_.broker->counters(), f);
   }
   if (sources_.recovery != nullptr) recovery_families(*sources_.recovery, f);
+  if (sources_.access != nullptr) auth_families(*sources_.access, f);
   process_families(f);
   return f.take();
 }

@@ -8,6 +8,9 @@
 #include <cstddef>
 #include <string>
 
+namespace cairn::auth {
+class AccessControl;
+}
 namespace cairn::broker {
 class Broker;
 }
@@ -29,6 +32,7 @@ struct Sources {
   const broker::Broker* broker = nullptr;
   const net::ConnectionStats* connections = nullptr;
   const recovery::RecoveryReport* recovery = nullptr;
+  const auth::AccessControl* access = nullptr;
   // The data directory: its file system's free and total bytes.
   std::string data_dir;
   // Sessions listed by name in cairn_session_queued_messages: the largest

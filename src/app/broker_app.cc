@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/access_setup.h"
 #include "base/version.h"
 #include "config/listen_address.h"
 
@@ -109,6 +110,7 @@ BrokerApp::~BrokerApp() { shutdown(); }
 
 void BrokerApp::start() {
   const asio::ip::tcp::endpoint endpoint = resolve(main_, config_.listen);
+  open_access_control({ListenerExposure{"listener.listen", endpoint, false}});
   listener_ =
       std::make_unique<net::Listener>(main_, threads_, endpoint, broker_, connection_settings_,
                                       connection_stats_, config_.limits.max_connections);
@@ -117,6 +119,7 @@ void BrokerApp::start() {
   sources.broker = &broker_;
   sources.connections = &connection_stats_;
   sources.recovery = &recovered_.report;
+  sources.access = access_.get();
   sources.data_dir = config_.data_dir;
   std::string error;
   if (!config_.metrics_listen.empty()) {
@@ -164,7 +167,50 @@ void BrokerApp::publish_sys() {
   broker_.publish_system("$SYS/broker/bytes/sent", std::to_string(s.bytes_out.load()));
 }
 
+void BrokerApp::open_access_control(const std::vector<ListenerExposure>& listeners) {
+  auto resolved = resolve_auth(config_.auth, listeners);
+  if (auto* refusal = std::get_if<std::string>(&resolved)) throw ConfigRefused(*refusal);
+  auto opened = auth::AccessControl::open(std::get<auth::AuthSettings>(std::move(resolved)));
+  if (auto* error = std::get_if<std::string>(&opened)) throw ConfigRefused(*error);
+  access_ = std::get<std::unique_ptr<auth::AccessControl>>(std::move(opened));
+  connection_settings_.access_control = access_.get();
+  connection_settings_.login_pool = &login_pool_;
+  // Without an ACL nothing is asked per request or delivery.
+  connection_settings_.limits.access = access_->has_acl_file() ? access_.get() : nullptr;
+  const auth::AuthSettings& s = access_->settings();
+  spdlog::info("auth: {}; {}; anonymous clients {}",
+               s.password_file.empty() ? "no password file" : "password file " + s.password_file,
+               s.acl_file.empty() ? "no ACL file" : "ACL file " + s.acl_file,
+               s.allow_anonymous ? "allowed" : "refused");
+  if (!s.acl_file.empty() && s.password_file.empty()) {
+    spdlog::warn(
+        "auth: an ACL file without a password file: its `user` rules trust user names nobody "
+        "verified (unless they come from client certificates)");
+  }
+}
+
+std::vector<std::string> BrokerApp::reload() {
+  std::vector<std::string> errors;
+  if (access_) errors = access_->reload();
+  for (const std::string& error : errors) {
+    spdlog::error("reload refused: {}; the rules loaded before stay in force", error);
+  }
+  if (errors.empty()) spdlog::info("reload: password and ACL files read again");
+  return errors;
+}
+
+void BrokerApp::arm_reload(asio::signal_set& hangups) {
+  hangups.async_wait([this, &hangups](const boost::system::error_code& ec, int) {
+    if (ec || stopped_) return;
+    spdlog::info("SIGHUP: reloading");
+    reload();
+    arm_reload(hangups);
+  });
+}
+
 int BrokerApp::run_until_signal() {
+  asio::signal_set hangups(main_, SIGHUP);
+  arm_reload(hangups);
   asio::signal_set signals(main_, SIGINT, SIGTERM);
   signals.async_wait([this](const boost::system::error_code& ec, int signal) {
     if (ec) return;
@@ -188,6 +234,7 @@ void BrokerApp::shutdown() {
   }
   (decorated_ ? *decorated_ : *recovered_.store).close();
   threads_.stop_and_join();
+  login_pool_.join();
   main_.stop();
 }
 

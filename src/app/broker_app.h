@@ -12,12 +12,17 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
+#include "app/access_setup.h"
+#include "auth/access_control.h"
 #include "broker/broker.h"
 #include "config/config.h"
 #include "metrics/metrics_server.h"
@@ -31,6 +36,14 @@ namespace cairn::app {
 // The store in data_dir cannot be opened (damaged, another format, no
 // access): the message names the problem and, for damage, `cairn repair`.
 class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The configuration cannot be served as it stands (an auth file that does not
+// parse, a listener open to the network without authentication): the
+// message names the key. Start-up exits with status 2, as for a bad file.
+class ConfigRefused : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
@@ -52,17 +65,27 @@ class BrokerApp {
   // Binds the listener (throws on a bad address or a port in use) and starts
   // serving on the network threads.
   void start();
-  // Serves until SIGINT or SIGTERM, then shuts down in order. Returns the
-  // process exit code.
+  // Serves until SIGINT or SIGTERM, then shuts down in order; SIGHUP
+  // reload()s. Returns the process exit code.
   int run_until_signal();
+  // Reads the password and ACL files again; a file that does not parse is
+  // refused whole (logged with its line) and the rules before it stay.
+  // Clients already connected keep their connections; the new ACL applies to
+  // their next request and delivery. Returns the errors (empty: reloaded).
+  std::vector<std::string> reload();
   void shutdown();
 
   boost::asio::ip::tcp::endpoint mqtt_endpoint() const;
+  const auth::AccessControl* access_control() const { return access_.get(); }
   // The metrics endpoint's port (0 before start()).
   std::uint16_t metrics_port() const { return metrics_ ? metrics_->port() : 0; }
 
  private:
   void arm_housekeeping();
+  void arm_reload(boost::asio::signal_set& hangups);
+  // Builds access_ from [auth] and the listeners about to open; throws
+  // ConfigRefused with the key when the configuration cannot be served.
+  void open_access_control(const std::vector<ListenerExposure>& listeners);
   // The $SYS/broker/ topics, retained, refreshed every sys_interval seconds.
   void publish_sys();
 
@@ -74,6 +97,10 @@ class BrokerApp {
   config::Config config_;
   net::ConnectionSettings connection_settings_;
   net::ConnectionStats connection_stats_;
+  // Read by connections on every thread: outlives them (created in start()).
+  std::unique_ptr<auth::AccessControl> access_;
+  // Password hashes too slow for a network thread (net::kInlineLoginRounds).
+  boost::asio::thread_pool login_pool_{1};
   recovery::Recovered recovered_;                     // the store, and what it held until restored
   std::unique_ptr<storage::DurableStore> decorated_;  // null: the broker uses the store
   broker::Broker broker_;

@@ -146,6 +146,9 @@ int run_command_line(int argc, char** argv, const StoreDecorator& decorate) {
   } catch (const cairn::app::StoreError& error) {
     spdlog::error("cannot start: {}", error.what());
     return 1;
+  } catch (const cairn::app::ConfigRefused& error) {
+    spdlog::error("cannot start: {}", error.what());
+    return kUsageError;
   } catch (const std::exception& error) {
     // Start-up failures (a port in use, an address that does not resolve)
     // are the only exceptions cairn throws (DESIGN.md §6).

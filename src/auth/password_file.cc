@@ -284,6 +284,12 @@ bool PasswordFile::verify(std::string_view user, std::string_view password) cons
 
 bool PasswordFile::contains(std::string_view user) const { return entries_.contains(user); }
 
+int PasswordFile::rounds_for(std::string_view user) const {
+  const auto found = entries_.find(user);
+  const Entry& entry = found != entries_.end() ? found->second : dummy_;
+  return entry.type == HashType::kPbkdf2Sha512 ? entry.iterations : 1;
+}
+
 std::optional<std::size_t> PasswordFile::line_of(std::string_view user) const {
   const auto found = entries_.find(user);
   if (found == entries_.end()) return std::nullopt;

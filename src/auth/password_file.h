@@ -58,6 +58,10 @@ class PasswordFile {
   // a NUL byte never matches: mosquitto's hashes are of C strings.
   bool verify(std::string_view user, std::string_view password) const;
   bool contains(std::string_view user) const;
+  // The rounds of hashing verify(user, ...) costs: the $7$ iterations of the
+  // user's entry (of the entry an unknown user is hashed against), 1 for $6$.
+  // A caller may run costly checks off a latency-sensitive thread.
+  int rounds_for(std::string_view user) const;
   std::size_t size() const { return entries_.size(); }
   // The 1-based line holding `user`, for tools that rewrite the file around
   // one entry (`cairn passwd`).

@@ -68,6 +68,21 @@ struct Features {
   bool operator==(const Features&) const = default;
 };
 
+// [auth]: who may connect and what they may do (issue 8). The files are
+// mosquitto's formats, read unchanged; both are read again on SIGHUP.
+struct Auth {
+  std::string password_file;  // "" : none (user names cannot be verified)
+  std::string acl_file;       // "" : none (every client may do everything)
+  // Unset: anonymous clients (and unverifiable user names) are accepted when
+  // every listener is on loopback, refused otherwise. A listener beyond
+  // loopback with no way to authenticate anyone stops start-up unless this
+  // is set to true explicitly.
+  std::optional<bool> allow_anonymous;
+  std::uint32_t login_failures_per_minute = 10;  // per source address; 0: no limit
+
+  bool operator==(const Auth&) const = default;
+};
+
 struct Config {
   std::string listen = "127.0.0.1:1883";          // [listener] listen, HOST:PORT
   std::string data_dir = "./data";                // [storage] data_dir
@@ -80,6 +95,7 @@ struct Config {
 
   Limits limits;
   Features features;
+  Auth auth;
 
   bool operator==(const Config&) const = default;
 };

@@ -1,7 +1,7 @@
 // parse_config and load_config_file: the TOML file read into a Config.
 //
-// The only includer of toml++. The file has six tables ([listener],
-// [storage], [metrics], [log], [broker], [limits]); a TableReader reads the
+// The only includer of toml++. The file has seven tables ([listener],
+// [storage], [metrics], [log], [broker], [limits], [auth]); a TableReader reads the
 // keys of one and remembers which it asked for, so that whatever it did not
 // ask for is reported as unknown. A typo such as "max_pakcet_size" must stop
 // start-up: silently keeping the default is how an operator ends up with a
@@ -180,6 +180,12 @@ class TableReader {
   }
 
   void boolean(std::string_view key, bool& out) {
+    std::optional<bool> value;
+    boolean(key, value);
+    if (value) out = *value;
+  }
+  // A boolean whose absence means something of its own.
+  void boolean(std::string_view key, std::optional<bool>& out) {
     const toml::node* node = take(key);
     if (node == nullptr) return;
     const toml::value<bool>* value = node->as_boolean();
@@ -243,8 +249,8 @@ class TableReader {
 };
 
 // The file's tables, in the order ops/cairn.toml has them.
-constexpr std::array<std::string_view, 6> kTables = {"listener", "storage", "metrics",
-                                                     "log",      "broker",  "limits"};
+constexpr std::array<std::string_view, 7> kTables = {"listener", "storage", "metrics", "log",
+                                                     "broker",   "limits",  "auth"};
 
 void read_table(std::string_view name, TableReader& r, Config& c) {
   if (name == "listener") {
@@ -286,6 +292,13 @@ void read_table(std::string_view name, TableReader& r, Config& c) {
     r.integer<0, kU16Max>("max_keep_alive", l.max_keep_alive);
     r.integer<0, kU32Max>("max_session_expiry_interval", l.max_session_expiry_interval);
     r.integer<1, 3600>("connect_timeout", l.connect_timeout);
+  } else if (name == "auth") {
+    Auth& a = c.auth;
+    r.text("password_file", detail::check_file_or_none,
+           [&a](const std::string& v) { a.password_file = v; });
+    r.text("acl_file", detail::check_file_or_none, [&a](const std::string& v) { a.acl_file = v; });
+    r.boolean("allow_anonymous", a.allow_anonymous);
+    r.integer<0, 1'000'000>("login_failures_per_minute", a.login_failures_per_minute);
   }
 }
 

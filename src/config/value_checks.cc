@@ -48,6 +48,13 @@ std::optional<std::string> check_data_dir(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<std::string> check_file_or_none(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) {
+    return "must not contain a NUL character, got " + quote(text);
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> check_log_level(std::string_view text) {
   if (parse_log_level(text)) return std::nullopt;
   return "must be one of " + std::string(kLogLevelNames) + ", got " + quote(text);

@@ -17,6 +17,8 @@ std::optional<std::string> check_listen(std::string_view text);
 std::optional<std::string> check_listen_or_off(std::string_view text);
 std::optional<std::string> check_data_dir(std::string_view text);
 std::optional<std::string> check_log_level(std::string_view text);
+// A file's path, or empty: no such file ([auth] password_file, acl_file).
+std::optional<std::string> check_file_or_none(std::string_view text);
 std::optional<std::string> check_queue_full_policy(std::string_view text);
 
 // `text` in single quotes for a message: control bytes, quotes and

@@ -48,7 +48,10 @@ Connection::Connection(asio::ip::tcp::socket socket, broker::Broker& broker,
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   socket_.non_blocking(true, ec);  // on_readable reads until would_block
   const auto endpoint = socket_.remote_endpoint(ec);
-  if (!ec) peer_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  if (!ec) {
+    peer_address_ = endpoint.address().to_string();
+    peer_ = peer_address_ + ":" + std::to_string(endpoint.port());
+  }
 }
 
 Connection::~Connection() { --stats_.active; }
@@ -337,6 +340,10 @@ void Connection::execute_one(session::Action& action) {
                                  : spdlog::level::info;
           spdlog::log(level, "{} client '{}': closing: {} (reason 0x{:02X})", peer_,
                       machine_.client_id(), a.why, static_cast<unsigned>(a.reason));
+        } else if constexpr (std::is_same_v<A, session::Authenticate>) {
+          authenticate(std::move(a));
+        } else if constexpr (std::is_same_v<A, session::AccessDenied>) {
+          note_denied(a);
         } else if constexpr (std::is_same_v<A, session::AttachSession>) {
           const model::WallTime now = wall_now();
           broker::Broker::Attachment attachment = broker_.attach(a, weak_from_this(), now);
@@ -376,6 +383,7 @@ void Connection::execute_one(session::Action& action) {
           if (a.sequence != 0) delivered_.push_back(a.sequence);
           if (a.dropped == session::DropReason::kExpired) ++stats_.dropped_expired;
           if (a.dropped == session::DropReason::kTooLarge) ++stats_.dropped_too_large;
+          if (a.dropped == session::DropReason::kNotAuthorized) ++stats_.dropped_not_authorized;
         } else if constexpr (std::is_same_v<A, session::SetKeepAlive>) {
           connack_sent_ = true;  // the CONNECT timeout is over
           keep_alive_seconds_ = a.seconds;
@@ -386,6 +394,82 @@ void Connection::execute_one(session::Action& action) {
         }
       },
       action);
+}
+
+// --- authentication and authorization ---------------------------------------------
+
+void Connection::authenticate(session::Authenticate&& request) {
+  const auth::AccessControl* control = settings_.access_control;
+  if (control == nullptr) {
+    return finish_login(auth::LoginResult{}, request.username);
+  }
+  // Asked before `request` moves into the check below.
+  const bool slow = settings_.login_pool != nullptr &&
+                    control->login_rounds(request.username) > kInlineLoginRounds;
+  auto check = [control, request = std::move(request), source = peer_address_] {
+    auth::LoginRequest login;
+    if (request.username) login.username = *request.username;
+    if (request.password) login.password = *request.password;
+    login.source_address = source;
+    auth::LoginResult result = control->login(login);
+    return std::make_pair(std::move(result), request.username);
+  };
+  if (slow) {
+    asio::post(*settings_.login_pool, [self = shared_from_this(), check = std::move(check)] {
+      auto [result, username] = check();
+      self->post_back([self, result = std::move(result), username = std::move(username)] {
+        self->finish_login(result, username);
+      });
+    });
+    return;
+  }
+  const auto [result, username] = check();
+  finish_login(result, username);
+}
+
+void Connection::finish_login(const auth::LoginResult& result,
+                              const std::optional<std::string>& username) {
+  session::AuthResult answer;
+  answer.why = result.why;
+  switch (result.outcome) {
+    case auth::LoginOutcome::kAccepted:
+      answer.username = result.username;
+      break;
+    case auth::LoginOutcome::kBadCredentials:
+      answer.reason = mqtt::ReasonCode::kBadUserNameOrPassword;
+      break;
+    case auth::LoginOutcome::kNotAuthorized:
+      answer.reason = mqtt::ReasonCode::kNotAuthorized;
+      break;
+    case auth::LoginOutcome::kThrottled:
+      answer.reason = mqtt::ReasonCode::kConnectionRateExceeded;
+      break;
+  }
+  if (answer.reason != mqtt::ReasonCode::kSuccess) {
+    ++stats_.refused_login;
+    spdlog::info(
+        "{} client '{}': login refused for {}: {}", peer_, machine_.client_id(),
+        username ? fmt::format("user '{}'", *username) : std::string("an anonymous client"),
+        result.why);
+  }
+  drive([&](SessionMachine& m, Actions& a) { m.on_authenticated(std::move(answer), a); });
+}
+
+void Connection::note_denied(const session::AccessDenied& denied) {
+  if (denied.access == model::TopicAccess::kSubscribe) {
+    ++stats_.denied_subscribe;
+  } else {
+    ++stats_.denied_publish;
+  }
+  // A client retrying a denied publish in a loop must not flood the log:
+  // lines at the 1st, 2nd, 4th, 8th... refusal of a connection.
+  const std::uint32_t n = ++denials_;
+  if ((n & (n - 1)) != 0) return;
+  const auto& user = machine_.username();
+  spdlog::info("{} client '{}'{}: not authorized to {} '{}' ({} refusal(s) on this connection)",
+               peer_, machine_.client_id(), user ? fmt::format(" user '{}'", *user) : std::string(),
+               denied.access == model::TopicAccess::kSubscribe ? "subscribe to" : "publish to",
+               denied.topic, n);
 }
 
 // --- delivery and backpressure ---------------------------------------------------

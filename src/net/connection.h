@@ -26,7 +26,9 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
+#include "auth/access_control.h"
 #include "broker/broker.h"
 #include "mqtt/frame_decoder.h"
 #include "net/deadline_sweeper.h"
@@ -38,7 +40,18 @@ struct ConnectionSettings {
   session::SessionLimits limits;
   std::chrono::seconds connect_timeout{10};
   std::size_t max_output_bytes = 1024 * 1024;
+  // Who may connect (issue 8). Null accepts every CONNECT as it comes.
+  // Not owned; outlives the connections.
+  const auth::AccessControl* access_control = nullptr;
+  // Where a password hash of more than kInlineLoginRounds rounds runs, off
+  // the network thread (null: inline). Not owned.
+  boost::asio::thread_pool* login_pool = nullptr;
 };
+
+// A mosquitto_passwd hash (101 PBKDF2 rounds) costs about 0.1 ms: checked
+// inline. A file written with many more rounds would stall every client of
+// the network thread for each login, so those go to the login pool.
+inline constexpr int kInlineLoginRounds = 1000;
 
 // Counters shared by every connection of a listener (read by metrics).
 struct ConnectionStats {
@@ -61,9 +74,14 @@ struct ConnectionStats {
   std::atomic<std::uint64_t> refused_protocol{0};  // malformed or unsupported first packets
   std::atomic<std::uint64_t> refused_timeout{0};   // no CONNECT within limits.connect_timeout
   std::atomic<std::uint64_t> refused_connack{0};   // CONNECT answered with a CONNACK error
+  std::atomic<std::uint64_t> refused_login{0};     // of which by authentication (0x86, 0x87, 0x9F)
+  // Requests the ACL refused (issue 8).
+  std::atomic<std::uint64_t> denied_publish{0};    // PUBLISH, and wills at CONNECT
+  std::atomic<std::uint64_t> denied_subscribe{0};  // SUBSCRIBE filters
   // Deliveries dropped unsent (session::DropReason).
   std::atomic<std::uint64_t> dropped_expired{0};
   std::atomic<std::uint64_t> dropped_too_large{0};
+  std::atomic<std::uint64_t> dropped_not_authorized{0};  // the ACL refuses its topic to the reader
   // Numbers connections over every listener; names assigned client identifiers.
   std::atomic<std::uint64_t> next_connection_number{1};
 };
@@ -117,6 +135,11 @@ class Connection final : public broker::SessionOwner,
   void count_sent(model::QoS qos, std::size_t payload_bytes);
   void log_refusals(const mqtt::Packet& packet) const;  // REQUIRES: session_->mutex held
   void pause_reading();
+  // Authentication: checks the CONNECT's credentials (on the login pool when
+  // the hash is slow) and hands the answer to the machine.
+  void authenticate(session::Authenticate&& request);
+  void finish_login(const auth::LoginResult& result, const std::optional<std::string>& username);
+  void note_denied(const session::AccessDenied& denied);
   void flush_delivered();
 
   boost::asio::ip::tcp::socket socket_;
@@ -150,7 +173,9 @@ class Connection final : public broker::SessionOwner,
   std::uint16_t keep_alive_seconds_ = 0;
   std::chrono::steady_clock::time_point accepted_at_;
   std::chrono::steady_clock::time_point last_read_;
-  std::string peer_;
+  std::string peer_;           // "address:port", for log lines
+  std::string peer_address_;   // the address alone: failed logins are counted per address
+  std::uint32_t denials_ = 0;  // ACL refusals on this connection, to thin their log lines
 };
 
 }  // namespace cairn::net

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "model/access_policy.h"
 #include "model/message.h"
 #include "model/subscription.h"
 #include "mqtt/packet.h"
@@ -56,6 +57,30 @@ struct SendPublish {
 struct CloseConnection {
   mqtt::ReasonCode reason = mqtt::ReasonCode::kNormalDisconnection;
   const char* why = "";
+};
+
+// Authenticate the CONNECT (issue 8): check its user name and password, or
+// the identity of the client's certificate, against the configured rules,
+// then answer with on_authenticated(). Nothing else happens meanwhile: the
+// check may take a password hash off the network thread.
+struct Authenticate {
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+};
+// The answer to Authenticate: kSuccess with the user name the client is known
+// by from now on (for ACLs; nullopt: anonymous), or why it is refused:
+// 0x86 Bad User Name or Password, 0x87 Not authorized, 0x9F Connection rate
+// exceeded (3.1.1 return codes 4, 5 and 3).
+struct AuthResult {
+  mqtt::ReasonCode reason = mqtt::ReasonCode::kSuccess;
+  std::optional<std::string> username;
+  const char* why = "";
+};
+// A request the ACL refused (PUBLISH, SUBSCRIBE filter): for the driver's log
+// and counters. What the client is told is already in the packets around it.
+struct AccessDenied {
+  model::TopicAccess access = model::TopicAccess::kWrite;
+  std::string topic;
 };
 
 // Find or create the session of `client_id` (taking it over from another
@@ -115,9 +140,10 @@ struct ApplyUnsubscribe {
 // A delivery is over: the client acknowledged it, or it was dropped unsent.
 // Its record goes (D3; none when `sequence` is 0). Nothing waits.
 enum class DropReason : std::uint8_t {
-  kNone,      // delivered
-  kExpired,   // its Message Expiry Interval ran out first [MQTT-3.3.2-5]
-  kTooLarge,  // over the client's Maximum Packet Size [MQTT-3.1.2-25]
+  kNone,           // delivered
+  kExpired,        // its Message Expiry Interval ran out first [MQTT-3.3.2-5]
+  kTooLarge,       // over the client's Maximum Packet Size [MQTT-3.1.2-25]
+  kNotAuthorized,  // the client may not read its topic (ACL, checked at each send)
 };
 struct DeliveryDone {
   std::uint64_t sequence = 0;
@@ -170,10 +196,10 @@ struct DetachSession {
   std::uint32_t expiry_interval = 0;
 };
 
-using Action =
-    std::variant<SendPacket, SendPublish, CloseConnection, AttachSession, RoutePublish,
-                 ReleaseIncoming, ApplySubscribe, SendRetained, ApplyUnsubscribe, DeliveryDone,
-                 RecordSent, RecordPubrel, StoreSession, SetKeepAlive, ScheduleWill, DetachSession>;
+using Action = std::variant<SendPacket, SendPublish, CloseConnection, Authenticate, AccessDenied,
+                            AttachSession, RoutePublish, ReleaseIncoming, ApplySubscribe,
+                            SendRetained, ApplyUnsubscribe, DeliveryDone, RecordSent, RecordPubrel,
+                            StoreSession, SetKeepAlive, ScheduleWill, DetachSession>;
 using Actions = std::vector<Action>;
 
 // The broker's answer to one SubscribeRequest.

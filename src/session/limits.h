@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "model/access_policy.h"
 #include "model/qos.h"
 
 namespace cairn::session {
@@ -43,6 +44,9 @@ struct SessionLimits {
   bool wildcard_subscription_available = true;
   bool subscription_identifiers_available = true;
   bool shared_subscription_available = true;
+  // Who may publish, subscribe and receive what (issue 8); null allows
+  // everything. Not owned: it outlives every machine.
+  const model::AccessPolicy* access = nullptr;
 };
 
 }  // namespace cairn::session

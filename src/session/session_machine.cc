@@ -47,7 +47,7 @@ void SessionMachine::on_packet(mqtt::Packet&& packet, model::WallTime now, Actio
     out.push_back(CloseConnection{ReasonCode::kProtocolError, "first packet is not CONNECT"});
     return;
   }
-  if (phase_ == Phase::kAttaching) {
+  if (phase_ == Phase::kAuthenticating || phase_ == Phase::kAttaching) {
     early_packets_.push_back(std::move(packet));
     return;
   }
@@ -137,8 +137,32 @@ void SessionMachine::handle_connect(mqtt::Connect&& c, model::WallTime now, Acti
       (keep_alive_ == 0 || keep_alive_ > limits_.max_keep_alive)) {
     keep_alive_ = limits_.max_keep_alive;
   }
+  // Authentication comes after every check of the packet itself: a CONNECT
+  // the server would refuse anyway costs no password hash.
+  phase_ = Phase::kAuthenticating;
+  out.push_back(Authenticate{std::move(c.username), std::move(c.password)});
+}
+
+void SessionMachine::on_authenticated(AuthResult&& result, Actions& out) {
+  if (phase_ != Phase::kAuthenticating || closing_) return;  // the connection closed meanwhile
+  if (result.reason != ReasonCode::kSuccess) return refuse_connect(result.reason, result.why, out);
+  username_ = std::move(result.username);
+  // The will is published with this client's rights, so it may only carry
+  // what the client could publish itself; refused now, not silently dropped
+  // when the connection dies.
+  if (will_ && !allowed(will_->topic, model::TopicAccess::kWrite)) {
+    out.push_back(AccessDenied{model::TopicAccess::kWrite, will_->topic});
+    return refuse_connect(ReasonCode::kNotAuthorized, "will topic not authorized", out);
+  }
   phase_ = Phase::kAttaching;
   out.push_back(AttachSession{client_id_, clean_start_, expiry_interval_});
+}
+
+bool SessionMachine::allowed(std::string_view topic, model::TopicAccess access) const {
+  if (limits_.access == nullptr) return true;
+  std::optional<std::string_view> user;
+  if (username_) user = *username_;
+  return limits_.access->allows(client_id_, user, topic, access);
 }
 
 void SessionMachine::on_attached(SessionState& state, bool session_present, model::WallTime now,
@@ -346,6 +370,22 @@ void SessionMachine::handle_publish(mqtt::Publish&& p, model::WallTime now, Acti
     }
     ++receive_slots_used_;
     const ReasonCode rc = ReasonCode::kTopicNameInvalid;
+    mqtt::Packet ack = p.qos == QoS::kAtLeastOnce
+                           ? mqtt::Packet(response<mqtt::Puback>(p.packet_id, rc))
+                           : mqtt::Packet(response<mqtt::Pubrec>(p.packet_id, rc));
+    enqueue_ack(std::move(ack), true, true);
+    return flush_acks(out);
+  }
+
+  if (!allowed(p.topic, model::TopicAccess::kWrite)) {
+    out.push_back(AccessDenied{model::TopicAccess::kWrite, p.topic});
+    if (p.qos == QoS::kAtMostOnce) return;  // nothing to answer: dropped
+    ++receive_slots_used_;
+    // MQTT 5 says why: PUBACK or PUBREC 0x87, which also ends a QoS 2 flow.
+    // 3.x has no way to refuse: the PUBLISH is acknowledged as usual and
+    // dropped [MQTT-3.3.5-2]; a QoS 2 PUBREL that follows finds no record
+    // and gets its PUBCOMP all the same (handle_pubrel).
+    const ReasonCode rc = is_v5(version_) ? ReasonCode::kNotAuthorized : ReasonCode::kSuccess;
     mqtt::Packet ack = p.qos == QoS::kAtLeastOnce
                            ? mqtt::Packet(response<mqtt::Puback>(p.packet_id, rc))
                            : mqtt::Packet(response<mqtt::Pubrec>(p.packet_id, rc));

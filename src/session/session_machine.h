@@ -58,6 +58,10 @@ class SessionMachine {
   void on_connection_closed(Actions& out);
 
   // --- completions from the driver -----------------------------------------
+  // The driver's answer to Authenticate: refuse the CONNECT (CONNACK with
+  // the reason) or go on to attach the session, the will's topic checked
+  // against the ACL first (0x87 Not authorized when it may not be written).
+  void on_authenticated(AuthResult&& result, Actions& out);
   void on_attached(SessionState& state, bool session_present, model::WallTime now, Actions& out);
   void on_committed(Token token, model::WallTime now, Actions& out);
   // The store could not commit (D8), or refused (`reason` 0x97 when the data
@@ -80,13 +84,16 @@ class SessionMachine {
   bool connected() const noexcept { return phase_ == Phase::kConnected; }
   bool closed() const noexcept { return phase_ == Phase::kClosed; }
   const std::string& client_id() const noexcept { return client_id_; }
+  // The authenticated user name (nullopt: anonymous, or not yet known).
+  const std::optional<std::string>& username() const noexcept { return username_; }
   // The largest packet the client accepts (its Maximum Packet Size).
   std::uint32_t client_maximum_packet_size() const noexcept { return client_max_packet_size_; }
 
  private:
   enum class Phase : std::uint8_t {
-    kAwaitConnect,  // nothing but CONNECT is allowed [MQTT-3.1.0-1]
-    kAttaching,     // CONNECT accepted; waiting for the session and its commit
+    kAwaitConnect,    // nothing but CONNECT is allowed [MQTT-3.1.0-1]
+    kAuthenticating,  // CONNECT valid; waiting for the driver's AuthResult
+    kAttaching,       // CONNECT accepted; waiting for the session and its commit
     kConnected,
     kClosed,
   };
@@ -138,6 +145,8 @@ class SessionMachine {
   PendingAck* find_ack(Token token);
   std::uint16_t send_window() const noexcept;
   bool topic_within_limits(std::string_view topic) const noexcept;
+  // The ACL's answer for this client (limits_.access; none allows all).
+  bool allowed(std::string_view topic, model::TopicAccess access) const;
   std::optional<model::Message> will_message() const;
   std::optional<ScheduleWill> scheduled_will() const;
   void flush_parked(Actions& out);
@@ -149,6 +158,7 @@ class SessionMachine {
   SessionState* state_ = nullptr;  // attached session; owned by the broker
   std::string client_id_;
   bool client_id_assigned_ = false;
+  std::optional<std::string> username_;  // set by on_authenticated
   bool clean_start_ = true;
   std::uint32_t expiry_interval_ = 0;
   std::uint16_t keep_alive_ = 0;

@@ -130,6 +130,13 @@ void SessionMachine::send_delivery(Delivery&& d, model::WallTime now, Actions& o
     out.push_back(DeliveryDone{d.sequence, DropReason::kExpired});
     return;
   }
+  // Checked at each send, on the message's own topic, retained ones
+  // included: a subscription's filter may cover topics a narrower `deny`
+  // refuses, and the rules may have been reloaded since it was granted.
+  if (!allowed(m.topic, model::TopicAccess::kRead)) {
+    out.push_back(DeliveryDone{d.sequence, DropReason::kNotAuthorized});
+    return;
+  }
   SendPublish send;
   std::uint16_t alias = 0;
   std::uint16_t new_alias = 0;

@@ -34,6 +34,9 @@ void SessionMachine::handle_subscribe(mqtt::Subscribe&& s, Actions& out) {
       refused = ReasonCode::kWildcardSubscriptionsNotSupported;
     } else if (!topic_within_limits(sub.filter)) {
       refused = ReasonCode::kTopicFilterInvalid;
+    } else if (!allowed(sub.filter, model::TopicAccess::kSubscribe)) {
+      out.push_back(AccessDenied{model::TopicAccess::kSubscribe, sub.filter});
+      refused = ReasonCode::kNotAuthorized;  // 0x80 Failure in 3.x, below
     }
     if (refused && !is_v5(version_)) refused = ReasonCode::kUnspecifiedError;
     ack.suback_codes.push_back(refused);

@@ -168,6 +168,13 @@ class BrokerClient {
           using A = std::decay_t<decltype(a)>;
           if constexpr (std::is_same_v<A, session::CloseConnection>) {
             close_requested_ = true;
+          } else if constexpr (std::is_same_v<A, session::Authenticate>) {
+            // As a Connection with no authentication configured: accepted.
+            session::AuthResult accepted;
+            accepted.username = a.username;
+            drive([&](session::SessionMachine& m, session::Actions& out) {
+              m.on_authenticated(std::move(accepted), out);
+            });
           } else if constexpr (std::is_same_v<A, session::AttachSession>) {
             broker::Broker::Attachment attachment = broker_.attach(a, owner_, now_);
             session_ = attachment.session;

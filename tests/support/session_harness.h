@@ -187,6 +187,10 @@ inline std::string kind(const session::Action& action) {
           return "PUBLISH";
         } else if constexpr (std::is_same_v<A, session::CloseConnection>) {
           return "CloseConnection";
+        } else if constexpr (std::is_same_v<A, session::Authenticate>) {
+          return "Authenticate";
+        } else if constexpr (std::is_same_v<A, session::AccessDenied>) {
+          return "AccessDenied";
         } else if constexpr (std::is_same_v<A, session::AttachSession>) {
           return "AttachSession";
         } else if constexpr (std::is_same_v<A, session::RoutePublish>) {
@@ -293,10 +297,21 @@ class SessionHarness {
   model::WallTime now{kStart};
   session::Actions last;  // what the last event produced
   session::Actions all;   // what every event since forget() produced
+  // When set, an Authenticate is answered at once, as a driver with no
+  // authentication configured does: accepted, under the CONNECT's user name,
+  // and the Authenticate itself is left out of `last`. Tests of
+  // authentication clear it and answer with authenticated().
+  bool auto_authenticate = true;
 
   // --- events ---
   void packet(mqtt::Packet p) {
-    run([&](session::Actions& out) { machine->on_packet(std::move(p), now, out); });
+    run([&](session::Actions& out) {
+      machine->on_packet(std::move(p), now, out);
+      if (auto_authenticate) answer_authenticate(out);
+    });
+  }
+  void authenticated(session::AuthResult result) {
+    run([&](session::Actions& out) { machine->on_authenticated(std::move(result), out); });
   }
   void attach(bool session_present = false) {
     run([&](session::Actions& out) { machine->on_attached(state, session_present, now, out); });
@@ -419,6 +434,18 @@ class SessionHarness {
   }
 
  private:
+  void answer_authenticate(session::Actions& out) {
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (auto* a = std::get_if<session::Authenticate>(&out[i])) {
+        session::AuthResult accepted;
+        accepted.username = a->username;
+        out.erase(out.begin() + static_cast<std::ptrdiff_t>(i));
+        machine->on_authenticated(std::move(accepted), out);
+        return;
+      }
+    }
+  }
+
   template <class F>
   void run(F&& f) {
     last.clear();

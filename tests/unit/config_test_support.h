@@ -100,6 +100,8 @@ inline const std::vector<IntegerKey>& integer_keys() {
        [](const Config& c) { return c.limits.max_session_expiry_interval; }},
       {"limits", "connect_timeout", 1, 3600, 10,
        [](const Config& c) { return c.limits.connect_timeout; }},
+      {"auth", "login_failures_per_minute", 0, 1'000'000, 10,
+       [](const Config& c) { return c.auth.login_failures_per_minute; }},
   };
   return keys;
 }
@@ -117,11 +119,13 @@ inline const std::vector<BooleanKey>& boolean_keys() {
   return keys;
 }
 
-// The string keys: HOST:PORT addresses, the data directory and the log level.
+// The string keys: HOST:PORT addresses, the data directory, the log level,
+// the queue policy and the auth files. (auth.allow_anonymous, a boolean whose
+// absence means something, is tested on its own in config_auth_test.cc.)
 inline const std::vector<std::string>& string_key_names() {
-  static const std::vector<std::string> names = {"listener.listen", "storage.data_dir",
-                                                 "metrics.listen", "log.level",
-                                                 "limits.queue_full_policy"};
+  static const std::vector<std::string> names = {
+      "listener.listen",          "storage.data_dir",   "metrics.listen", "log.level",
+      "limits.queue_full_policy", "auth.password_file", "auth.acl_file"};
   return names;
 }
 

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
 
+#include "auth/access_control.h"
 #include "broker/broker.h"
 #include "metrics/collector.h"
 #include "net/connection.h"
@@ -42,6 +43,9 @@ class MetricsCollectorTest : public ::testing::Test {
     options.directory = dir_.path();
     opened_ = storage::LeveldbStore::open(options);
     broker_ = std::make_unique<broker::Broker>(*opened_.store, broker::BrokerSettings{});
+    auth::AuthSettings open_access;
+    access_ =
+        std::get<std::unique_ptr<auth::AccessControl>>(auth::AccessControl::open(open_access));
   }
   ~MetricsCollectorTest() override { opened_.store->close(); }
 
@@ -51,6 +55,7 @@ class MetricsCollectorTest : public ::testing::Test {
     sources.broker = broker_.get();
     sources.connections = &connections_;
     sources.recovery = &report_;
+    sources.access = access_.get();
     sources.data_dir = dir_.path();
     return prometheus::TextSerializer().Serialize(Collector(sources).Collect());
   }
@@ -67,6 +72,7 @@ class MetricsCollectorTest : public ::testing::Test {
   std::unique_ptr<broker::Broker> broker_;
   net::ConnectionStats connections_;
   recovery::RecoveryReport report_;
+  std::unique_ptr<auth::AccessControl> access_;
 };
 
 TEST_F(MetricsCollectorTest, EveryPromisedFamilyIsServed) {
@@ -97,6 +103,23 @@ TEST_F(MetricsCollectorTest, TrafficCountersAreServedByQosAndReason) {
             std::string::npos);
   EXPECT_NE(text.find("cairn_messages_dropped_total{reason=\"expired\"} 5\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE cairn_messages_received_total counter"), std::string::npos);
+}
+
+TEST_F(MetricsCollectorTest, AuthenticationAndAclCountersAreServed) {
+  connections_.denied_publish = 3;
+  connections_.denied_subscribe = 2;
+  connections_.dropped_not_authorized = 6;
+  auth::LoginRequest anonymous;
+  anonymous.source_address = "192.0.2.1";
+  access_->login(anonymous);
+  const std::string text = scrape();
+  EXPECT_NE(text.find("cairn_acl_denied_total{request=\"publish\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("cairn_acl_denied_total{request=\"subscribe\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("cairn_messages_dropped_total{reason=\"not_authorized\"} 6\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("cairn_logins_total{outcome=\"accepted\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("cairn_logins_total{outcome=\"refused\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("cairn_auth_reload_failures_total 0\n"), std::string::npos);
 }
 
 TEST_F(MetricsCollectorTest, CommitHistogramsAreInSecondsWithAnInfBucket) {
