@@ -108,10 +108,25 @@ BrokerApp::BrokerApp(const config::Config& config, const StoreDecorator& decorat
 BrokerApp::~BrokerApp() { shutdown(); }
 
 void BrokerApp::start() {
-  const asio::ip::tcp::endpoint endpoint = resolve(main_, config_.listen);
-  listener_ =
-      std::make_unique<net::Listener>(main_, threads_, endpoint, broker_, connection_settings_,
-                                      connection_stats_, config_.limits.max_connections);
+  for (std::size_t i = 0; i < config_.listeners.size(); ++i) {
+    const config::ListenerConfig& listener = config_.listeners[i];
+    const std::string key = config::listener_key(i);
+    asio::ip::tcp::endpoint endpoint;
+    try {
+      endpoint = resolve(main_, listener.listen);
+    } catch (const boost::system::system_error& error) {
+      throw std::runtime_error(key + ".listen: cannot resolve " + listener.listen + ": " +
+                               error.code().message());
+    }
+    try {
+      listeners_.push_back(std::make_unique<net::Listener>(
+          main_, threads_, endpoint, listener, key, broker_, connection_settings_,
+          connection_stats_, config_.limits.max_connections));
+    } catch (const boost::system::system_error& error) {
+      throw std::runtime_error(key + ".listen: cannot listen on " + listener.listen + ": " +
+                               error.code().message());
+    }
+  }
   metrics::Sources sources;
   sources.store = recovered_.store.get();
   sources.broker = &broker_;
@@ -129,13 +144,19 @@ void BrokerApp::start() {
   started_ = std::chrono::steady_clock::now();
   threads_.start();
   publish_sys();
-  listener_->start();
+  for (const auto& listener : listeners_) {
+    listener->start();
+    const asio::ip::tcp::endpoint endpoint = listener->local_endpoint();
+    const std::string address = endpoint.address().is_v6()
+                                    ? "[" + endpoint.address().to_string() + "]"
+                                    : endpoint.address().to_string();
+    spdlog::info("cairn listening on {}:{} ({})", address, endpoint.port(),
+                 config::listener_type_name(listener->type()));
+  }
   arm_housekeeping();
-  spdlog::info(
-      "cairn listening on {}:{}; {}", listener_->local_endpoint().address().to_string(),
-      listener_->local_endpoint().port(),
-      metrics_ ? fmt::format("metrics on {} (port {})", config_.metrics_listen, metrics_->port())
-               : std::string("metrics off ([metrics] listen is empty)"));
+  spdlog::info("{}", metrics_ ? fmt::format("metrics on {} (port {})", config_.metrics_listen,
+                                            metrics_->port())
+                              : std::string("metrics off ([metrics] listen is empty)"));
 }
 
 void BrokerApp::arm_housekeeping() {
@@ -171,6 +192,17 @@ int BrokerApp::run_until_signal() {
     spdlog::info("signal {}: shutting down", signal);
     shutdown();
   });
+  // SIGHUP: reload, and wait for the next one.
+  asio::signal_set hangups(main_, SIGHUP);
+  std::function<void()> wait_for_hangup = [&] {
+    hangups.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec || stopped_) return;
+      spdlog::info("signal {}: reloading", SIGHUP);
+      reload();
+      wait_for_hangup();
+    });
+  };
+  wait_for_hangup();
   main_.run();
   return 0;
 }
@@ -179,7 +211,7 @@ void BrokerApp::shutdown() {
   if (stopped_) return;
   stopped_ = true;
   housekeeping_.cancel();
-  if (listener_) listener_->stop();
+  for (const auto& listener : listeners_) listener->stop();
   // Tell every client why, then give the connections a moment to flush.
   broker_.kick_all(mqtt::ReasonCode::kServerShuttingDown);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
@@ -191,6 +223,21 @@ void BrokerApp::shutdown() {
   main_.stop();
 }
 
-asio::ip::tcp::endpoint BrokerApp::mqtt_endpoint() const { return listener_->local_endpoint(); }
+void BrokerApp::reload() {
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    if (!config::uses_tls(listeners_[i]->type())) continue;
+    if (auto error = listeners_[i]->reload_tls()) {
+      spdlog::error("reload: keeping the previous certificate: {}", *error);
+    } else {
+      spdlog::info("reload: {} certificate files read again", config::listener_key(i));
+    }
+  }
+}
+
+asio::ip::tcp::endpoint BrokerApp::mqtt_endpoint() const { return listener_endpoint(0); }
+
+asio::ip::tcp::endpoint BrokerApp::listener_endpoint(std::size_t index) const {
+  return listeners_.at(index)->local_endpoint();
+}
 
 }  // namespace cairn::app

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -49,15 +50,22 @@ class BrokerApp {
   explicit BrokerApp(const config::Config& config, const StoreDecorator& decorate = nullptr);
   ~BrokerApp();
 
-  // Binds the listener (throws on a bad address or a port in use) and starts
-  // serving on the network threads.
+  // Binds every listener (throws on a bad address, a port in use or an
+  // unusable certificate, naming the listener's key) and starts serving on
+  // the network threads.
   void start();
-  // Serves until SIGINT or SIGTERM, then shuts down in order. Returns the
-  // process exit code.
+  // Serves until SIGINT or SIGTERM, then shuts down in order; SIGHUP calls
+  // reload(). Returns the process exit code.
   int run_until_signal();
   void shutdown();
+  // Re-reads what may change without a restart: every TLS listener's
+  // certificate files (open connections keep theirs). A file that cannot be
+  // used is logged, naming its key, and the listener keeps what it had.
+  void reload();
 
+  // The first listener's address; listener_endpoint(i) the i-th's.
   boost::asio::ip::tcp::endpoint mqtt_endpoint() const;
+  boost::asio::ip::tcp::endpoint listener_endpoint(std::size_t index) const;
   // The metrics endpoint's port (0 before start()).
   std::uint16_t metrics_port() const { return metrics_ ? metrics_->port() : 0; }
 
@@ -80,7 +88,7 @@ class BrokerApp {
   net::IoThreads threads_;
   boost::asio::io_context main_;  // signals and housekeeping, run by run_until_signal()
   boost::asio::steady_timer housekeeping_;
-  std::unique_ptr<net::Listener> listener_;
+  std::vector<std::unique_ptr<net::Listener>> listeners_;  // as config_.listeners
   // Reads the store, the broker and the counters above: declared after
   // them, so it stops serving before they go.
   std::unique_ptr<metrics::MetricsServer> metrics_;

@@ -119,9 +119,9 @@ inline const std::vector<BooleanKey>& boolean_keys() {
 
 // The string keys: HOST:PORT addresses, the data directory and the log level.
 inline const std::vector<std::string>& string_key_names() {
-  static const std::vector<std::string> names = {"listener.listen", "storage.data_dir",
-                                                 "metrics.listen", "log.level",
-                                                 "limits.queue_full_policy"};
+  static const std::vector<std::string> names = {"listener.type",    "listener.listen",
+                                                 "storage.data_dir", "metrics.listen",
+                                                 "log.level",        "limits.queue_full_policy"};
   return names;
 }
 
