@@ -117,6 +117,11 @@ void traffic_families(const net::ConnectionStats& s, const broker::BrokerCounter
               {{{"reason", "protocol"}}, load(s.refused_protocol)},
               {{{"reason", "timeout"}}, load(s.refused_timeout)},
               {{{"reason", "connack"}}, load(s.refused_connack)}});
+  f.counters("cairn_handshake_failures_total",
+             "TLS and WebSocket handshakes that failed or timed out; the connection was closed.",
+             {{{{"reason", "tls"}}, load(s.handshake_failed_tls)},
+              {{{"reason", "websocket"}}, load(s.handshake_failed_websocket)},
+              {{{"reason", "timeout"}}, load(s.handshake_timeout)}});
   f.counters("cairn_messages_received_total", "PUBLISH packets received.",
              by_qos(s.messages_in_by_qos));
   f.counters("cairn_messages_sent_total", "PUBLISH packets sent.", by_qos(s.messages_out_by_qos));

@@ -109,11 +109,38 @@ BrokerApp::BrokerApp(const config::Config& config, const StoreDecorator& decorat
 BrokerApp::~BrokerApp() { shutdown(); }
 
 void BrokerApp::start() {
-  const asio::ip::tcp::endpoint endpoint = resolve(main_, config_.listen);
-  open_access_control({ListenerExposure{"listener.listen", endpoint, false}});
-  listener_ =
-      std::make_unique<net::Listener>(main_, threads_, endpoint, broker_, connection_settings_,
-                                      connection_stats_, config_.limits.max_connections);
+  // Every listener's address first: whether anonymous clients may connect
+  // depends on all of them, and the access rules must be in place before the
+  // first connection is accepted.
+  std::vector<ListenerExposure> exposures;
+  for (std::size_t i = 0; i < config_.listeners.size(); ++i) {
+    const config::ListenerConfig& listener = config_.listeners[i];
+    const std::string key = config::listener_key(i);
+    // One listener is the [listener] table of the embedded default and of
+    // most files: named as the operator wrote it.
+    const std::string named = config_.listeners.size() == 1 ? std::string("listener") : key;
+    try {
+      exposures.push_back(ListenerExposure{
+          named + ".listen", resolve(main_, listener.listen),
+          listener.require_certificate && listener.use_identity_as_username});
+    } catch (const boost::system::system_error& error) {
+      throw std::runtime_error(key + ".listen: cannot resolve " + listener.listen + ": " +
+                               error.code().message());
+    }
+  }
+  open_access_control(exposures);
+  for (std::size_t i = 0; i < config_.listeners.size(); ++i) {
+    const config::ListenerConfig& listener = config_.listeners[i];
+    const std::string key = config::listener_key(i);
+    try {
+      listeners_.push_back(std::make_unique<net::Listener>(
+          main_, threads_, exposures[i].endpoint, listener, key, broker_, connection_settings_,
+          connection_stats_, config_.limits.max_connections));
+    } catch (const boost::system::system_error& error) {
+      throw std::runtime_error(key + ".listen: cannot listen on " + listener.listen + ": " +
+                               error.code().message());
+    }
+  }
   metrics::Sources sources;
   sources.store = recovered_.store.get();
   sources.broker = &broker_;
@@ -132,13 +159,19 @@ void BrokerApp::start() {
   started_ = std::chrono::steady_clock::now();
   threads_.start();
   publish_sys();
-  listener_->start();
+  for (const auto& listener : listeners_) {
+    listener->start();
+    const asio::ip::tcp::endpoint endpoint = listener->local_endpoint();
+    const std::string address = endpoint.address().is_v6()
+                                    ? "[" + endpoint.address().to_string() + "]"
+                                    : endpoint.address().to_string();
+    spdlog::info("cairn listening on {}:{} ({})", address, endpoint.port(),
+                 config::listener_type_name(listener->type()));
+  }
   arm_housekeeping();
-  spdlog::info(
-      "cairn listening on {}:{}; {}", listener_->local_endpoint().address().to_string(),
-      listener_->local_endpoint().port(),
-      metrics_ ? fmt::format("metrics on {} (port {})", config_.metrics_listen, metrics_->port())
-               : std::string("metrics off ([metrics] listen is empty)"));
+  spdlog::info("{}", metrics_ ? fmt::format("metrics on {} (port {})", config_.metrics_listen,
+                                            metrics_->port())
+                              : std::string("metrics off ([metrics] listen is empty)"));
 }
 
 void BrokerApp::arm_housekeeping() {
@@ -191,11 +224,25 @@ void BrokerApp::open_access_control(const std::vector<ListenerExposure>& listene
 
 std::vector<std::string> BrokerApp::reload() {
   std::vector<std::string> errors;
-  if (access_) errors = access_->reload();
-  for (const std::string& error : errors) {
+  // Certificates first: each TLS listener keeps serving its previous
+  // certificate when the new files cannot be used, so connections open now
+  // and new ones are never left without one.
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    if (!config::uses_tls(listeners_[i]->type())) continue;
+    if (auto error = listeners_[i]->reload_tls()) {
+      spdlog::error("reload: keeping the previous certificate: {}", *error);
+      errors.push_back(*error);
+    } else {
+      spdlog::info("reload: {} certificate files read again", config::listener_key(i));
+    }
+  }
+  if (access_ == nullptr) return errors;
+  const std::vector<std::string> refused = access_->reload();
+  for (const std::string& error : refused) {
     spdlog::error("reload refused: {}; the rules loaded before stay in force", error);
   }
-  if (errors.empty()) spdlog::info("reload: password and ACL files read again");
+  if (refused.empty()) spdlog::info("reload: password and ACL files read again");
+  errors.insert(errors.end(), refused.begin(), refused.end());
   return errors;
 }
 
@@ -225,7 +272,7 @@ void BrokerApp::shutdown() {
   if (stopped_) return;
   stopped_ = true;
   housekeeping_.cancel();
-  if (listener_) listener_->stop();
+  for (const auto& listener : listeners_) listener->stop();
   // Tell every client why, then give the connections a moment to flush.
   broker_.kick_all(mqtt::ReasonCode::kServerShuttingDown);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
@@ -238,6 +285,10 @@ void BrokerApp::shutdown() {
   main_.stop();
 }
 
-asio::ip::tcp::endpoint BrokerApp::mqtt_endpoint() const { return listener_->local_endpoint(); }
+asio::ip::tcp::endpoint BrokerApp::mqtt_endpoint() const { return listener_endpoint(0); }
+
+asio::ip::tcp::endpoint BrokerApp::listener_endpoint(std::size_t index) const {
+  return listeners_.at(index)->local_endpoint();
+}
 
 }  // namespace cairn::app

@@ -62,21 +62,27 @@ class BrokerApp {
   explicit BrokerApp(const config::Config& config, const StoreDecorator& decorate = nullptr);
   ~BrokerApp();
 
-  // Binds the listener (throws on a bad address or a port in use) and starts
-  // serving on the network threads.
+  // Binds every listener (throws on a bad address, a port in use or an
+  // unusable certificate, naming the listener's key) and starts serving on
+  // the network threads.
   void start();
   // Serves until SIGINT or SIGTERM, then shuts down in order; SIGHUP
   // reload()s. Returns the process exit code.
   int run_until_signal();
-  // Reads the password and ACL files again; a file that does not parse is
-  // refused whole (logged with its line) and the rules before it stay.
-  // Clients already connected keep their connections; the new ACL applies to
-  // their next request and delivery. Returns the errors (empty: reloaded).
+  // Re-reads what may change without a restart: every TLS listener's
+  // certificate files and the password and ACL files. A certificate that
+  // cannot be used is logged, naming its key, and its listener keeps what it
+  // had; a password or ACL file that does not parse is refused whole (logged
+  // with its line) and the rules before it stay. Open connections stay open;
+  // the new ACL applies to their next request and delivery. Returns the
+  // errors (empty: all reloaded).
   std::vector<std::string> reload();
   void shutdown();
 
+  // The first listener's address; listener_endpoint(i) the i-th's.
   boost::asio::ip::tcp::endpoint mqtt_endpoint() const;
   const auth::AccessControl* access_control() const { return access_.get(); }
+  boost::asio::ip::tcp::endpoint listener_endpoint(std::size_t index) const;
   // The metrics endpoint's port (0 before start()).
   std::uint16_t metrics_port() const { return metrics_ ? metrics_->port() : 0; }
 
@@ -107,7 +113,7 @@ class BrokerApp {
   net::IoThreads threads_;
   boost::asio::io_context main_;  // signals and housekeeping, run by run_until_signal()
   boost::asio::steady_timer housekeeping_;
-  std::unique_ptr<net::Listener> listener_;
+  std::vector<std::unique_ptr<net::Listener>> listeners_;  // as config_.listeners
   // Reads the store, the broker and the counters above: declared after
   // them, so it stops serving before they go.
   std::unique_ptr<metrics::MetricsServer> metrics_;

@@ -152,7 +152,7 @@ int run_command_line(int argc, char** argv, const StoreDecorator& decorate) {
   } catch (const std::exception& error) {
     // Start-up failures (a port in use, an address that does not resolve)
     // are the only exceptions cairn throws (DESIGN.md §6).
-    spdlog::error("cannot start: {} (listen = {})", error.what(), settings.listen);
+    spdlog::error("cannot start: {}", error.what());
     return 1;
   }
 }

@@ -18,7 +18,9 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
+#include "config/listener_config.h"
 #include "config/log_level.h"
 
 namespace cairn::config {
@@ -84,7 +86,9 @@ struct Auth {
 };
 
 struct Config {
-  std::string listen = "127.0.0.1:1883";          // [listener] listen, HOST:PORT
+  // [[listener]] (or one [listener] table): at least one; default one plain
+  // MQTT listener on 127.0.0.1:1883.
+  std::vector<ListenerConfig> listeners{ListenerConfig{}};
   std::string data_dir = "./data";                // [storage] data_dir
   std::uint32_t min_free_space_mb = 256;          // [storage] MiB; 0: no check
   std::string metrics_listen = "127.0.0.1:9464";  // [metrics] listen, HOST:PORT; empty: off
@@ -125,7 +129,8 @@ struct CliOverrides {
 };
 
 // Checks every override as the file's value would be checked and, only when
-// all are valid, applies them to `config`. Messages name the option, e.g.
+// all are valid, applies them to `config`. --listen replaces the first
+// listener's address. Messages name the option, e.g.
 // "--listen: the port must be between 1 and 65535, got 'localhost:0'".
 std::optional<ConfigError> apply_overrides(Config& config, const CliOverrides& overrides);
 

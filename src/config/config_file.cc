@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -159,9 +160,29 @@ std::string suggestion(std::string_view table, std::string_view key,
 // default.
 class TableReader {
  public:
-  TableReader(const toml::table* table, std::string_view name, const detail::TomlInput& input,
-              Problems& problems)
-      : table_(table), name_(name), input_(input), problems_(problems) {}
+  // `name` prefixes messages ("limits", "listener[2]"); `known_as` is the
+  // table its keys are suggested under ("listener" for every listener).
+  TableReader(const toml::table* table, std::string name, const detail::TomlInput& input,
+              Problems& problems, std::string_view known_as = {})
+      : table_(table),
+        name_(std::move(name)),
+        known_as_(known_as.empty() ? std::string_view(name_) : known_as),
+        input_(input),
+        problems_(problems) {}
+  TableReader(const TableReader&) = delete;
+  TableReader& operator=(const TableReader&) = delete;
+
+  // Whether the file holds `key` in this table.
+  bool has(std::string_view key) const { return table_ != nullptr && table_->get(key) != nullptr; }
+
+  // A problem with `key` as a whole (a rule between keys): at the key's line
+  // when the file holds it, else at the table's.
+  void problem(std::string_view key, std::string what) {
+    const toml::node* node = table_ == nullptr ? nullptr : table_->get(key);
+    if (node != nullptr) return problem(key, *node, std::move(what));
+    problems_.add(table_ == nullptr ? toml::source_region{} : table_->source(),
+                  qualified(key) + ": " + what);
+  }
 
   template <std::int64_t Min, std::int64_t Max, typename T>
   void integer(std::string_view key, T& out) {
@@ -208,7 +229,7 @@ class TableReader {
 
   // Every key this reader asked for, as hints for unknown keys anywhere.
   void add_known(std::vector<KnownKey>& known) const {
-    for (std::string_view key : asked_) known.push_back(KnownKey{name_, key});
+    for (std::string_view key : asked_) known.push_back(KnownKey{known_as_, key});
   }
 
   // Everything in the table that no read asked for.
@@ -218,7 +239,7 @@ class TableReader {
       if (std::find(asked_.begin(), asked_.end(), key.str()) != asked_.end()) continue;
       const std::string name = input_.restore(key.str());
       problems_.add(key.source(), std::string(node.is_table() ? "unknown table " : "unknown key ") +
-                                      quote(qualified(name)) + suggestion(name_, name, known));
+                                      quote(qualified(name)) + suggestion(known_as_, name, known));
     }
   }
 
@@ -242,20 +263,105 @@ class TableReader {
   }
 
   const toml::table* table_;
-  std::string_view name_;
+  std::string name_;
+  std::string_view known_as_;
   const detail::TomlInput& input_;
   Problems& problems_;
   std::vector<std::string_view> asked_;
 };
 
-// The file's tables, in the order ops/cairn.toml has them.
+// The file's tables, in the order ops/cairn.toml has them ("listener" may
+// also be an array of tables).
 constexpr std::array<std::string_view, 7> kTables = {"listener", "storage", "metrics", "log",
                                                      "broker",   "limits",  "auth"};
 
+// One listener: its keys, then the rules between them (what a type needs,
+// and what it must not have: a TLS key on a plain listener is a mistake the
+// operator should hear of, not a certificate silently unused).
+void read_listener(TableReader& r, ListenerConfig& l) {
+  r.text("type", detail::check_listener_type,
+         [&l](const std::string& v) { l.type = *parse_listener_type(v); });
+  r.text("listen", detail::check_listen, [&l](const std::string& v) { l.listen = v; });
+  r.text("path", detail::check_websocket_path, [&l](const std::string& v) { l.path = v; });
+  r.text("cert_file", detail::check_file, [&l](const std::string& v) { l.cert_file = v; });
+  r.text("key_file", detail::check_file, [&l](const std::string& v) { l.key_file = v; });
+  r.text("ca_file", detail::check_file, [&l](const std::string& v) { l.ca_file = v; });
+  r.boolean("require_certificate", l.require_certificate);
+  r.boolean("use_identity_as_username", l.use_identity_as_username);
+  r.text("tls_min_version", detail::check_tls_version,
+         [&l](const std::string& v) { l.tls_min_version = *parse_tls_version(v); });
+  r.text("ciphers", detail::check_cipher_list, [&l](const std::string& v) { l.ciphers = v; });
+  r.text("ciphersuites", detail::check_cipher_list,
+         [&l](const std::string& v) { l.ciphersuites = v; });
+  r.integer<1, 3600>("handshake_timeout", l.handshake_timeout);
+
+  const std::string type = quote(std::string(listener_type_name(l.type)));
+  if (!uses_websocket(l.type) && r.has("path")) {
+    r.problem("path", "only for type 'ws' or 'wss'; this listener is " + type);
+  }
+  static constexpr std::array<std::string_view, 9> kTlsKeys = {"cert_file",
+                                                               "key_file",
+                                                               "ca_file",
+                                                               "require_certificate",
+                                                               "use_identity_as_username",
+                                                               "tls_min_version",
+                                                               "ciphers",
+                                                               "ciphersuites",
+                                                               "handshake_timeout"};
+  if (!uses_tls(l.type)) {
+    for (std::string_view key : kTlsKeys) {
+      // A WebSocket handshake has a deadline too.
+      if (key == "handshake_timeout" && uses_websocket(l.type)) continue;
+      if (r.has(key)) r.problem(key, "only for type 'mqtts' or 'wss'; this listener is " + type);
+    }
+    return;
+  }
+  if (l.cert_file.empty() && !r.has("cert_file"))
+    r.problem("cert_file", "required for type " + type);
+  if (l.key_file.empty() && !r.has("key_file")) r.problem("key_file", "required for type " + type);
+  if (l.require_certificate && l.ca_file.empty() && !r.has("ca_file")) {
+    r.problem("require_certificate", "needs ca_file: the CAs client certificates must chain to");
+  }
+  if (l.use_identity_as_username && !l.require_certificate) {
+    r.problem("use_identity_as_username",
+              "needs require_certificate = true: without a certificate there is no identity");
+  }
+}
+
+// The listeners: one [listener] table (the form before there could be
+// several) or an array of [[listener]] tables. Messages name the table's
+// keys as the operator wrote them: "listener.listen" for the one table,
+// "listener[2].cert_file" for the third of an array.
+void read_listeners(const toml::node* node, const detail::TomlInput& input, Problems& problems,
+                    std::deque<TableReader>& readers, Config& c) {
+  if (node == nullptr) return;  // the default listener
+  if (const toml::table* table = node->as_table()) {
+    readers.emplace_back(table, "listener", input, problems);
+    read_listener(readers.back(), c.listeners.front());
+    return;
+  }
+  const toml::array* array = node->as_array();
+  if (array == nullptr) return;  // reported with the other top-level types
+  if (array->empty()) {
+    problems.add(node->source(), "listener: at least one listener is needed, got none");
+    return;
+  }
+  c.listeners.assign(array->size(), ListenerConfig{});
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    const std::string name = "listener[" + std::to_string(i) + "]";
+    if (!element.is_table()) {
+      problems.add(element.source(),
+                   name + ": expected a table, got " + std::string(type_name(element.type())));
+      continue;
+    }
+    readers.emplace_back(element.as_table(), name, input, problems, "listener");
+    read_listener(readers.back(), c.listeners[i]);
+  }
+}
+
 void read_table(std::string_view name, TableReader& r, Config& c) {
-  if (name == "listener") {
-    r.text("listen", detail::check_listen, [&c](const std::string& v) { c.listen = v; });
-  } else if (name == "storage") {
+  if (name == "storage") {
     r.text("data_dir", detail::check_data_dir, [&c](const std::string& v) { c.data_dir = v; });
     r.integer<0, kU32Max>("min_free_space_mb", c.min_free_space_mb);
   } else if (name == "metrics") {
@@ -308,10 +414,15 @@ std::variant<Config, ConfigError> read_config(const toml::table& root,
   Problems problems;
   Config config;
 
-  std::vector<TableReader> readers;
-  readers.reserve(kTables.size());
+  // A deque: readers are neither copied nor moved (each keeps a view of its
+  // own name).
+  std::deque<TableReader> readers;
   for (std::string_view name : kTables) {
-    readers.emplace_back(root.get_as<toml::table>(name), name, input, problems);
+    if (name == "listener") {
+      read_listeners(root.get("listener"), input, problems, readers, config);
+      continue;
+    }
+    readers.emplace_back(root.get_as<toml::table>(name), std::string(name), input, problems);
     read_table(name, readers.back(), config);
   }
   std::vector<KnownKey> known;
@@ -329,7 +440,7 @@ std::variant<Config, ConfigError> read_config(const toml::table& root,
       problems.add(key.source(), node.is_table()
                                      ? "unknown table " + quote(name) + suggestion("", name, tables)
                                      : "unknown key " + quote(name) + suggestion("", name, known));
-    } else if (!node.is_table()) {
+    } else if (!node.is_table() && !(key.str() == "listener" && node.is_array())) {
       problems.add(node.source(), std::string(key.str()) + ": expected a table, got " +
                                       std::string(type_name(node.type())));
     }

@@ -23,7 +23,7 @@ std::optional<ConfigError> apply_overrides(Config& config, const CliOverrides& o
       target = *value;
     }
   };
-  take("--listen", overrides.listen, detail::check_listen, next.listen);
+  take("--listen", overrides.listen, detail::check_listen, next.listeners.front().listen);
   take("--data-dir", overrides.data_dir, detail::check_data_dir, next.data_dir);
   take("--metrics-listen", overrides.metrics_listen, detail::check_listen_or_off,
        next.metrics_listen);

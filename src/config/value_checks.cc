@@ -60,6 +60,41 @@ std::optional<std::string> check_log_level(std::string_view text) {
   return "must be one of " + std::string(kLogLevelNames) + ", got " + quote(text);
 }
 
+std::optional<std::string> check_listener_type(std::string_view text) {
+  if (parse_listener_type(text)) return std::nullopt;
+  return "must be one of " + std::string(kListenerTypeNames) + ", got " + quote(text);
+}
+
+std::optional<std::string> check_websocket_path(std::string_view text) {
+  if (!text.starts_with('/')) return "must start with '/', got " + quote(text);
+  // Compared with the request line's target, which holds no space or control
+  // byte: such a path could never match.
+  for (char c : text) {
+    if (is_control(c) || c == ' ' || c == '?' || c == '#') {
+      return "must be a URL path without spaces, control characters, '?' or '#', got " +
+             quote(text);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_file(std::string_view text) {
+  if (text.empty()) return "must name a file, got ''";
+  return check_data_dir(text);  // the same rule: a C string for the OS
+}
+
+std::optional<std::string> check_tls_version(std::string_view text) {
+  if (parse_tls_version(text)) return std::nullopt;
+  return "must be \"1.2\" or \"1.3\", got " + quote(text);
+}
+
+std::optional<std::string> check_cipher_list(std::string_view text) {
+  for (char c : text) {
+    if (is_control(c)) return "must not contain control characters, got " + quote(text);
+  }
+  return std::nullopt;  // OpenSSL judges the names when the listener opens
+}
+
 }  // namespace cairn::config::detail
 
 namespace cairn::config {

@@ -20,6 +20,13 @@ std::optional<std::string> check_log_level(std::string_view text);
 // A file's path, or empty: no such file ([auth] password_file, acl_file).
 std::optional<std::string> check_file_or_none(std::string_view text);
 std::optional<std::string> check_queue_full_policy(std::string_view text);
+// [[listener]]: type, path (ws, wss), a PEM file, tls_min_version, and an
+// OpenSSL cipher string (ciphers, ciphersuites; empty: OpenSSL's defaults).
+std::optional<std::string> check_listener_type(std::string_view text);
+std::optional<std::string> check_websocket_path(std::string_view text);
+std::optional<std::string> check_file(std::string_view text);
+std::optional<std::string> check_tls_version(std::string_view text);
+std::optional<std::string> check_cipher_list(std::string_view text);
 
 // `text` in single quotes for a message: control bytes, quotes and
 // backslashes escaped (a message is one line on a terminal whatever the file

@@ -31,10 +31,10 @@ model::WallTime wall_now() { return std::chrono::system_clock::now(); }
 
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, broker::Broker& broker,
+Connection::Connection(Transport transport, broker::Broker& broker,
                        const ConnectionSettings& settings, ConnectionStats& stats,
                        std::uint64_t connection_number)
-    : socket_(std::move(socket)),
+    : transport_(std::move(transport)),
       broker_(broker),
       settings_(settings),
       stats_(stats),
@@ -45,9 +45,10 @@ Connection::Connection(asio::ip::tcp::socket socket, broker::Broker& broker,
   ++stats_.active;
   ++stats_.accepted;
   boost::system::error_code ec;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.non_blocking(true, ec);  // on_readable reads until would_block
-  const auto endpoint = socket_.remote_endpoint(ec);
+  asio::ip::tcp::socket& socket = transport_.socket();
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (transport_.plain()) socket.non_blocking(true, ec);  // on_readable reads until would_block
+  const auto endpoint = socket.remote_endpoint(ec);
   if (!ec) {
     peer_address_ = endpoint.address().to_string();
     peer_ = peer_address_ + ":" + std::to_string(endpoint.port());
@@ -63,6 +64,33 @@ void Connection::start() {
   DeadlineSweeper* sweeper = DeadlineSweeper::current();
   CAIRN_CHECK(sweeper != nullptr, "a connection starts on a network thread");
   sweeper->add(weak_from_this());
+  if (transport_.plain()) return do_read();
+  // TLS and WebSocket first; the sweeper closes a handshake that outlives
+  // the listener's handshake_timeout.
+  handshaking_ = true;
+  transport_.async_handshake(
+      [self = shared_from_this()](HandshakeFailure failure, const std::string& why) {
+        self->on_handshake(failure, why);
+      });
+}
+
+void Connection::on_handshake(HandshakeFailure failure, const std::string& why) {
+  if (closed_) return;  // timed out: counted and logged then
+  handshaking_ = false;
+  if (!why.empty()) {
+    ++(failure == HandshakeFailure::kTls ? stats_.handshake_failed_tls
+                                         : stats_.handshake_failed_websocket);
+    spdlog::info("{} closing: {} handshake failed ({}): {}", peer_,
+                 failure == HandshakeFailure::kTls ? "TLS" : "WebSocket", transport_.listener_key(),
+                 why);
+    return close_now();
+  }
+  if (const auto& identity = transport_.identity()) {
+    spdlog::debug("{} TLS client certificate identity '{}'", peer_, *identity);
+  }
+  // The CONNECT timeout counts from here: the handshake had its own.
+  accepted_at_ = std::chrono::steady_clock::now();
+  last_read_ = accepted_at_;
   do_read();
 }
 
@@ -75,7 +103,19 @@ void Connection::start() {
 void Connection::do_read() {
   if (closed_ || close_after_write_ || reading_) return;
   reading_ = true;
-  socket_.async_wait(
+  if (!transport_.plain()) {
+    // TLS and WebSocket hold bytes of their own (a decrypted record, a frame
+    // header), so readiness of the socket says nothing: read into the
+    // connection's buffer instead.
+    std::vector<std::uint8_t>& buffer = transport_.read_buffer();
+    transport_.async_read_some(
+        asio::buffer(buffer),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t bytes) {
+          self->on_read(ec, bytes);
+        });
+    return;
+  }
+  transport_.socket().async_wait(
       asio::ip::tcp::socket::wait_read,
       [self = shared_from_this()](const boost::system::error_code& ec) { self->on_readable(ec); });
 }
@@ -92,7 +132,7 @@ void Connection::on_readable(const boost::system::error_code& ec) {
   // others on its thread; the rest is read on the next turn.
   for (int chunk = 0; chunk < kChunksPerTurn; ++chunk) {
     boost::system::error_code read_ec;
-    const std::size_t bytes = socket_.read_some(asio::buffer(buffer), read_ec);
+    const std::size_t bytes = transport_.socket().read_some(asio::buffer(buffer), read_ec);
     if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) {
       return do_read();  // drained: wait for the next bytes
     }
@@ -104,8 +144,20 @@ void Connection::on_readable(const boost::system::error_code& ec) {
   }
   // Not drained yet: continue after the other connections had their turn.
   reading_ = true;
-  asio::post(socket_.get_executor(),
+  asio::post(transport_.executor(),
              [self = shared_from_this()] { self->on_readable(boost::system::error_code{}); });
+}
+
+void Connection::on_read(const boost::system::error_code& ec, std::size_t bytes) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec) return close_now();  // end of stream, a TLS or WebSocket error, a close frame
+  stats_.bytes_in += bytes;
+  last_read_ = std::chrono::steady_clock::now();
+  decode(std::span<const std::uint8_t>(transport_.read_buffer().data(), bytes));
+  if (closed_ || close_after_write_) return;
+  if (broker_.store_congested()) return pause_reading();
+  do_read();
 }
 
 // The store's commit queue is over its bound: what this client sends stays
@@ -116,12 +168,17 @@ void Connection::pause_reading() {
   reading_ = true;
   // Not reading is the broker's choice, not the client's silence.
   last_read_ = std::chrono::steady_clock::now();
-  if (!pause_timer_) pause_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  if (!pause_timer_) pause_timer_ = std::make_unique<asio::steady_timer>(transport_.executor());
   pause_timer_->expires_after(kPauseRetry);
   pause_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted) {
       self->reading_ = false;
       return;
+    }
+    if (!self->transport_.plain()) {
+      if (self->broker_.store_congested()) return self->pause_reading();
+      self->reading_ = false;
+      return self->do_read();
     }
     self->on_readable(boost::system::error_code{});
   });
@@ -219,12 +276,12 @@ void Connection::drive(Call&& call) {
 }
 
 bool Connection::running_on_own_thread() {
-  return socket_.get_executor().target<asio::io_context::executor_type>()->running_in_this_thread();
+  return transport_.executor().target<asio::io_context::executor_type>()->running_in_this_thread();
 }
 
 template <class F>
 void Connection::post_back(F&& f) {
-  asio::post(socket_.get_executor(), std::forward<F>(f));
+  asio::post(transport_.executor(), std::forward<F>(f));
 }
 
 void Connection::execute(Actions& actions) {
@@ -400,16 +457,22 @@ void Connection::execute_one(session::Action& action) {
 
 void Connection::authenticate(session::Authenticate&& request) {
   const auth::AccessControl* control = settings_.access_control;
+  // On a listener with use_identity_as_username the handshake verified a
+  // client certificate, whose identity is the user name.
+  const std::optional<std::string>& identity = transport_.identity();
   if (control == nullptr) {
-    return finish_login(auth::LoginResult{}, request.username);
+    auth::LoginResult accepted;
+    accepted.username = identity ? identity : request.username;
+    return finish_login(accepted, request.username);
   }
   // Asked before `request` moves into the check below.
-  const bool slow = settings_.login_pool != nullptr &&
+  const bool slow = settings_.login_pool != nullptr && !identity &&
                     control->login_rounds(request.username) > kInlineLoginRounds;
-  auto check = [control, request = std::move(request), source = peer_address_] {
+  auto check = [control, request = std::move(request), source = peer_address_, identity] {
     auth::LoginRequest login;
     if (request.username) login.username = *request.username;
     if (request.password) login.password = *request.password;
+    if (identity) login.certificate_identity = *identity;
     login.source_address = source;
     auth::LoginResult result = control->login(login);
     return std::make_pair(std::move(result), request.username);
@@ -504,9 +567,11 @@ void Connection::do_write() {
   writing_.swap(output_);
   output_.clear();
   write_in_progress_ = true;
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [self = shared_from_this()](const boost::system::error_code& ec,
-                                                std::size_t bytes) { self->on_write(ec, bytes); });
+  transport_.async_write(
+      asio::buffer(writing_),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t bytes) {
+        self->on_write(ec, bytes);
+      });
 }
 
 void Connection::on_write(const boost::system::error_code& ec, std::size_t bytes) {
@@ -525,6 +590,15 @@ void Connection::on_write(const boost::system::error_code& ec, std::size_t bytes
 
 bool Connection::check_deadlines(std::chrono::steady_clock::time_point now) {
   if (closed_) return false;
+  if (handshaking_) {
+    if (now - accepted_at_ >= transport_.handshake_timeout()) {
+      spdlog::info("{} closing: handshake not completed within {} s ({}.handshake_timeout)", peer_,
+                   transport_.handshake_timeout().count(), transport_.listener_key());
+      ++stats_.handshake_timeout;
+      close_now();
+    }
+    return !closed_;
+  }
   if (!connack_sent_) {
     // Measured from the accept, not from the last byte: a client dripping
     // its CONNECT a byte at a time is closed too, and so is a CONNECT whose
@@ -568,9 +642,7 @@ void Connection::close_now() {
   flush_delivered();
   session_.reset();
   if (pause_timer_) pause_timer_->cancel();
-  boost::system::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  transport_.close();
 }
 
 }  // namespace cairn::net

@@ -1,6 +1,6 @@
-// Connection: one client's TCP connection. It owns the socket, a
-// FrameDecoder and a SessionMachine, and carries out the machine's actions
-// against the Broker (DESIGN.md §2).
+// Connection: one client's connection. It owns the transport (plain TCP,
+// TLS, WebSocket or both: transport.h), a FrameDecoder and a SessionMachine, and carries out the
+// machine's actions against the Broker (DESIGN.md §2).
 //
 // Threading: every handler runs on the connection's io_context, which one
 // thread runs, so the connection's own members need no lock. The attached
@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@
 #include "broker/broker.h"
 #include "mqtt/frame_decoder.h"
 #include "net/deadline_sweeper.h"
+#include "net/transport.h"
 #include "session/session_machine.h"
 
 namespace cairn::net {
@@ -78,6 +80,11 @@ struct ConnectionStats {
   // Requests the ACL refused (issue 8).
   std::atomic<std::uint64_t> denied_publish{0};    // PUBLISH, and wills at CONNECT
   std::atomic<std::uint64_t> denied_subscribe{0};  // SUBSCRIBE filters
+  // TLS and WebSocket handshakes that failed (the client's certificate or
+  // ours refused, a bad upgrade request) or did not end in time.
+  std::atomic<std::uint64_t> handshake_failed_tls{0};
+  std::atomic<std::uint64_t> handshake_failed_websocket{0};
+  std::atomic<std::uint64_t> handshake_timeout{0};
   // Deliveries dropped unsent (session::DropReason).
   std::atomic<std::uint64_t> dropped_expired{0};
   std::atomic<std::uint64_t> dropped_too_large{0};
@@ -90,14 +97,17 @@ class Connection final : public broker::SessionOwner,
                          public Deadlined,
                          public std::enable_shared_from_this<Connection> {
  public:
-  Connection(boost::asio::ip::tcp::socket socket, broker::Broker& broker,
-             const ConnectionSettings& settings, ConnectionStats& stats,
-             std::uint64_t connection_number);
+  Connection(Transport transport, broker::Broker& broker, const ConnectionSettings& settings,
+             ConnectionStats& stats, std::uint64_t connection_number);
   ~Connection() override;
 
   // REQUIRES: called on the connection's own io_context thread.
   void start();
-  boost::asio::any_io_executor executor() { return socket_.get_executor(); }
+  boost::asio::any_io_executor executor() { return transport_.executor(); }
+
+  // The client certificate's subject CN (or first DNS/email/URI SAN) on a
+  // listener with use_identity_as_username, after the TLS handshake.
+  const std::optional<std::string>& tls_identity() const { return transport_.identity(); }
 
   // broker::SessionOwner: called from any thread.
   void deliveries_ready() override;
@@ -107,8 +117,11 @@ class Connection final : public broker::SessionOwner,
   bool check_deadlines(std::chrono::steady_clock::time_point now) override;
 
  private:
+  void on_handshake(HandshakeFailure failure, const std::string& why);
   void do_read();
   void on_readable(const boost::system::error_code& ec);
+  // TLS and WebSocket: bytes read into the transport's buffer.
+  void on_read(const boost::system::error_code& ec, std::size_t bytes);
   void decode(std::span<const std::uint8_t> input);
   void do_write();
   void on_write(const boost::system::error_code& ec, std::size_t bytes);
@@ -142,7 +155,7 @@ class Connection final : public broker::SessionOwner,
   void note_denied(const session::AccessDenied& denied);
   void flush_delivered();
 
-  boost::asio::ip::tcp::socket socket_;
+  Transport transport_;
   broker::Broker& broker_;
   const ConnectionSettings& settings_;
   ConnectionStats& stats_;
@@ -169,6 +182,7 @@ class Connection final : public broker::SessionOwner,
   std::vector<std::uint64_t> delivered_;
   bool decoding_ = false;
 
+  bool handshaking_ = false;   // the handshake timeout applies until it ends
   bool connack_sent_ = false;  // the CONNECT timeout applies until then
   std::uint16_t keep_alive_seconds_ = 0;
   std::chrono::steady_clock::time_point accepted_at_;

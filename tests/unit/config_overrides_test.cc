@@ -38,7 +38,7 @@ max_connections = 5
   o.metrics_listen = "localhost:9999";
   o.log_level = "trace";
   ASSERT_EQ(apply_overrides(c, o), std::nullopt);
-  EXPECT_EQ(c.listen, "[::1]:2883");
+  EXPECT_EQ(c.listeners.at(0).listen, "[::1]:2883");
   EXPECT_EQ(c.data_dir, "/srv/b");
   EXPECT_EQ(c.metrics_listen, "localhost:9999");
   EXPECT_EQ(c.log_level, LogLevel::kTrace);

@@ -36,7 +36,7 @@ std::string read_file(const std::string& path) {
 // Compares field by field, so that a failure names the field.
 void expect_defaults(const Config& c) {
   const Config d;
-  EXPECT_EQ(c.listen, d.listen);
+  EXPECT_EQ(c.listeners, d.listeners);
   EXPECT_EQ(c.data_dir, d.data_dir);
   EXPECT_EQ(c.metrics_listen, d.metrics_listen);
   EXPECT_EQ(c.log_level, d.log_level);
@@ -51,7 +51,9 @@ void expect_defaults(const Config& c) {
 
 TEST(ConfigDefaults, ServeOnTheirOwn) {
   const Config c;
-  EXPECT_EQ(c.listen, "127.0.0.1:1883");
+  ASSERT_EQ(c.listeners.size(), 1u);
+  EXPECT_EQ(c.listeners[0].listen, "127.0.0.1:1883");
+  EXPECT_EQ(c.listeners[0].type, config::ListenerType::kMqtt);
   EXPECT_EQ(c.data_dir, "./data");
   EXPECT_EQ(c.limits.queue_full_policy, config::QueueFullPolicy::kRefuse);
   EXPECT_EQ(c.metrics_listen, "127.0.0.1:9464");
@@ -123,7 +125,7 @@ listen = "[::]:9000"
 [log]
 level = "debug"
 )");
-  EXPECT_EQ(c.listen, "0.0.0.0:8883");
+  EXPECT_EQ(c.listeners.at(0).listen, "0.0.0.0:8883");
   EXPECT_EQ(c.data_dir, "/var/lib/cairn");
   EXPECT_EQ(c.metrics_listen, "[::]:9000");
   EXPECT_EQ(c.log_level, LogLevel::kDebug);

@@ -59,7 +59,8 @@ class ConnectionBackpressure : public ::testing::Test {
     client_.connect(acceptor.local_endpoint());
     asio::ip::tcp::socket server(io_);
     acceptor.accept(server);
-    connection_ = std::make_shared<Connection>(std::move(server), broker_, settings_, stats_, 1);
+    connection_ = std::make_shared<Connection>(net::Transport(std::move(server)), broker_,
+                                               settings_, stats_, 1);
     sweeper_ = std::make_unique<DeadlineSweeper>(io_);
     asio::post(io_, [c = connection_] { c->start(); });
     // A network thread, as IoThreads makes them: connections find its sweeper.
