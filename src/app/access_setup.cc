@@ -15,12 +15,16 @@ std::variant<auth::AuthSettings, std::string> resolve_auth(
     return !l.endpoint.address().is_loopback();
   });
   const bool some_exposed = exposed != listeners.end();
-  settings.allow_anonymous = auth.allow_anonymous.value_or(!some_exposed);
-
   const bool can_authenticate = !auth.password_file.empty() ||
                                 std::any_of(listeners.begin(), listeners.end(), [](const auto& l) {
                                   return l.identity_from_certificate;
                                 });
+  // Left out, anonymous clients are welcome only where nobody could be
+  // authenticated anyway and nobody beyond this machine can connect (the
+  // embedded default). An operator who configured a password file or client
+  // certificate identities expects them to be required, loopback or not.
+  settings.allow_anonymous = auth.allow_anonymous.value_or(!some_exposed && !can_authenticate);
+
   if (some_exposed && !can_authenticate && auth.allow_anonymous != true) {
     return "auth.allow_anonymous: " + exposed->key + " listens on " +
            exposed->endpoint.address().to_string() + " port " +

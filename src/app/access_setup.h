@@ -2,12 +2,14 @@
 // will actually open, into the settings of auth::AccessControl.
 //
 // allow_anonymous left out means "anonymous where only this machine can
-// connect": true when every listener is bound to a loopback address, false
-// otherwise. And a listener beyond loopback with no way to authenticate
-// anyone (no password file, no listener taking user names from verified
-// client certificates) is refused outright unless allow_anonymous = true is
-// written in the file: a broker open to the network must be a choice, never
-// a default someone forgot to change.
+// connect and nobody could be authenticated anyway": true when every
+// listener is bound to a loopback address and neither a password file nor a
+// listener taking user names from client certificates is configured, false
+// otherwise (configured credentials are meant to be required). And a
+// listener beyond loopback with no way to authenticate anyone is refused
+// outright unless allow_anonymous = true is written in the file: a broker
+// open to the network must be a choice, never a default someone forgot to
+// change.
 #pragma once
 
 #include <string>

@@ -120,9 +120,9 @@ void BrokerApp::start() {
     // most files: named as the operator wrote it.
     const std::string named = config_.listeners.size() == 1 ? std::string("listener") : key;
     try {
-      exposures.push_back(ListenerExposure{
-          named + ".listen", resolve(main_, listener.listen),
-          listener.require_certificate && listener.use_identity_as_username});
+      exposures.push_back(
+          ListenerExposure{named + ".listen", resolve(main_, listener.listen),
+                           listener.require_certificate && listener.use_identity_as_username});
     } catch (const boost::system::system_error& error) {
       throw std::runtime_error(key + ".listen: cannot resolve " + listener.listen + ": " +
                                error.code().message());

@@ -76,7 +76,8 @@ struct Auth {
   std::string password_file;  // "" : none (user names cannot be verified)
   std::string acl_file;       // "" : none (every client may do everything)
   // Unset: anonymous clients (and unverifiable user names) are accepted when
-  // every listener is on loopback, refused otherwise. A listener beyond
+  // every listener is on loopback and no credentials are configured (no
+  // password file, no use_identity_as_username), refused otherwise. A listener beyond
   // loopback with no way to authenticate anyone stops start-up unless this
   // is set to true explicitly.
   std::optional<bool> allow_anonymous;

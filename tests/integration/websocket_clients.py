@@ -97,6 +97,44 @@ def upgrade_status(path, protocol):
     return reply.split("\r\n", 1)[0]
 
 
+def frame(opcode, payload):
+    """A client frame: FIN, the opcode, masked (RFC 6455 5.3), short length."""
+    mask = b"\x01\x02\x03\x04"
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
+
+
+def first_reply_to_connect(opcode):
+    """Upgrades, sends a 3.1.1 CONNECT in one frame of this opcode, and
+    returns the first bytes of the server's next frame (b"" if it closed)."""
+    request = ("GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n")
+    connect = bytes([0x10, 15, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 30, 0, 3]) + b"raw"
+    with socket.create_connection(("127.0.0.1", ws_port), timeout=5) as s:
+        s.sendall(request.encode())
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            chunk = s.recv(4096)
+            if not chunk:
+                return b"no upgrade"
+            reply += chunk
+        rest = reply.split(b"\r\n\r\n", 1)[1]
+        s.sendall(frame(opcode, connect))
+        try:
+            rest += s.recv(4096)
+        except (ConnectionResetError, socket.timeout):
+            pass
+        return rest[:4]
+
+
+# [MQTT-6.0.0-1]: MQTT travels in binary frames; a text frame closes the
+# connection without an answer.
+check("a CONNECT in a binary frame is answered with a CONNACK",
+      bytes([0x82, 4, 0x20, 2]), first_reply_to_connect(0x2))
+check("a CONNECT in a text frame closes the connection (no CONNACK)",
+      True, first_reply_to_connect(0x1)[2:3] != b"\x20")
+
 check("another path", "HTTP/1.1 404 Not Found", upgrade_status("/wrong", "mqtt"))
 check("no mqtt subprotocol", "HTTP/1.1 400 Bad Request", upgrade_status("/mqtt", None))
 check("a list offering mqtt", "HTTP/1.1 101 Switching Protocols",

@@ -102,6 +102,20 @@ TEST(ResolveAuth, CertificateIdentitiesCountAsAuthentication) {
   EXPECT_FALSE(resolved(Auth{}, {listener("0.0.0.0", true)}).allow_anonymous);
 }
 
+// An operator who configured a way to authenticate expects it required,
+// loopback or not (a loopback listener may be reached through a proxy or a
+// tunnel).
+TEST(ResolveAuth, LoopbackWithAPasswordFileOrCertificateIdentitiesRefusesAnonymousClients) {
+  Auth a;
+  a.password_file = "/etc/cairn/passwd";
+  EXPECT_FALSE(resolved(a, {listener("127.0.0.1")}).allow_anonymous);
+  EXPECT_FALSE(resolved(Auth{}, {listener("127.0.0.1", true)}).allow_anonymous);
+  Auth open;
+  open.password_file = "/etc/cairn/passwd";
+  open.allow_anonymous = true;
+  EXPECT_TRUE(resolved(open, {listener("127.0.0.1")}).allow_anonymous);
+}
+
 TEST(ResolveAuth, ExplicitFalseHoldsOnLoopbackToo) {
   Auth a;
   a.allow_anonymous = false;

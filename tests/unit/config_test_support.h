@@ -124,8 +124,8 @@ inline const std::vector<BooleanKey>& boolean_keys() {
 // absence means something, is tested on its own in config_auth_test.cc.)
 inline const std::vector<std::string>& string_key_names() {
   static const std::vector<std::string> names = {
-      "listener.type",      "listener.listen", "storage.data_dir",         "metrics.listen",
-      "log.level",          "limits.queue_full_policy", "auth.password_file", "auth.acl_file"};
+      "listener.type", "listener.listen",          "storage.data_dir",   "metrics.listen",
+      "log.level",     "limits.queue_full_policy", "auth.password_file", "auth.acl_file"};
   return names;
 }
 
