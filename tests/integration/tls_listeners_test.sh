@@ -6,7 +6,8 @@
 # certificate, one from an untrusted CA and one for another host.
 #
 # Checks: a QoS 1 round trip over TLS; mutual TLS (a client without a
-# certificate, or with one from an untrusted CA, refused in the handshake);
+# certificate, with one from an untrusted CA or an expired one, refused in
+# the handshake);
 # clients refusing the expired, untrusted and wrong-host server certificates
 # (and the broker counting the failed handshakes); tls_min_version = "1.3"
 # refusing a TLS 1.2 client; handshake_timeout closing a silent connection;
@@ -68,6 +69,7 @@ cert server ca localhost 2 "DNS:localhost,IP:127.0.0.1"
 cert server2 ca localhost 2 "DNS:localhost,IP:127.0.0.1"  # the one SIGHUP brings in
 cert client ca alice 2
 cert rogue_client rogue alice 2
+cert expired_client ca alice -1
 cert expired ca localhost -1 "DNS:localhost,IP:127.0.0.1"
 cert untrusted rogue localhost 2 "DNS:localhost,IP:127.0.0.1"
 cert wronghost ca other.example 2 "DNS:other.example"
@@ -91,6 +93,10 @@ tls_listener() {  # port cert key [more lines]
   tls_listener "$expired" expired.pem expired.key
   tls_listener "$untrusted" untrusted.pem untrusted.key
   tls_listener "$wronghost" wronghost.pem wronghost.key
+  # The mutual TLS listener takes user names from certificates, which makes
+  # anonymous clients unwelcome by default; this test's other listeners
+  # serve them.
+  printf '[auth]\nallow_anonymous = true\n'
   printf '[metrics]\nlisten = "127.0.0.1:%s"\n[storage]\ndata_dir = "%s"\n[log]\nlevel = "debug"\n' \
     "$metrics" "$dir/data"
 } >cairn.toml
@@ -134,8 +140,11 @@ check "mutual TLS without a client certificate" refused "$r"
 if mosquitto_pub "${mtls_args[@]}" --cert rogue_client.pem --key rogue_client.key -q 1 -t m/a \
   -m "rogue" 2>/dev/null; then r=accepted; else r=refused; fi
 check "mutual TLS with an untrusted client certificate" refused "$r"
+if mosquitto_pub "${mtls_args[@]}" --cert expired_client.pem --key expired_client.key -q 1 \
+  -t m/a -m "expired" 2>/dev/null; then r=accepted; else r=refused; fi
+check "mutual TLS with an expired client certificate" refused "$r"
 sleep 0.3
-check "refused client certificates counted" 2 "$(($(handshake_failures tls) - before))"
+check "refused client certificates counted" 3 "$(($(handshake_failures tls) - before))"
 
 # --- clients refusing the server's certificate -------------------------------------
 for case in expired untrusted wronghost; do
@@ -193,13 +202,21 @@ served_serial() {
     openssl x509 -noout -serial
 }
 check "served before SIGHUP" "$(serial server.pem)" "$(served_serial)"
-mosquitto_sub "${tls_args[@]}" -p "$tls" -q 1 -i hup-sub -t 'hup/#' -C 1 -W 10 -F '%t %p' >hup.out &
+# The subscription first (a persistent session), then a subscriber that
+# stays connected across both SIGHUPs: waited for through /metrics, since it
+# is then the only open connection.
+mosquitto_sub "${tls_args[@]}" -p "$tls" -q 1 -c -i hup-sub -t 'hup/#' -E
+mosquitto_sub "${tls_args[@]}" -p "$tls" -q 1 -c -i hup-sub -t 'hup/#' -C 1 -W 30 -F '%t %p' \
+  >hup.out &
 sub_pid=$!
-for _ in $(seq 100); do
-  grep -q "client 'hup-sub'" log 2>/dev/null && break
-  mosquitto_pub -h 127.0.0.1 -p "$plain" -q 0 -t probe -m x
+open_connections() {
+  curl -s "http://127.0.0.1:$metrics/metrics" | awk '$1 == "cairn_connections" { print $2 }'
+}
+for _ in $(seq 200); do
+  [[ "$(open_connections)" == 1 ]] && break
   sleep 0.05
 done
+check "the subscriber is connected before SIGHUP" 1 "$(open_connections)"
 # An unusable file first: logged, and the old certificate stays.
 echo "not a certificate" >live.pem
 kill -HUP "$pid"
