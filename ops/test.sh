@@ -190,6 +190,7 @@ fuzz_seed() {
       cp ops/cairn.toml "$corpus/"
       fuzz_dict="tests/fuzz/config.dict"
       ;;
+    websocket_fuzz) fuzz_dict="tests/fuzz/websocket.dict" ;;
     *) fuzz_dict="" ;;
   esac
 }
