@@ -1,5 +1,8 @@
 #include "net/transport.h"
 
+#include <sstream>
+
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -177,16 +180,34 @@ void Transport::websocket_handshake(WebSocket& ws, HandshakeDone done) {
         // Every message must fit the largest MQTT packet's frames; the MQTT
         // decoder enforces limits.max_packet_size on what they carry.
         ws.read_message_max(0);
-        ws.async_accept(request, [this, done](const boost::system::error_code& accept_ec) {
+        auto accepted = [this, done](const boost::system::error_code& accept_ec) {
           if (accept_ec == asio::error::operation_aborted) {
             return done(HandshakeFailure::kWebSocket, "closed");
+          }
+          if (accept_ec == websocket::error::buffer_overflow) {
+            // Beast's read buffer (1,536 bytes in Boost 1.74) holds the
+            // replayed request and what followed it.
+            return done(HandshakeFailure::kWebSocket,
+                        "upgrade: the request and the bytes sent after it before the 101 are "
+                        "too long for the WebSocket read buffer");
           }
           if (accept_ec) {
             return done(HandshakeFailure::kWebSocket, "upgrade: " + accept_ec.message());
           }
           std::get<std::unique_ptr<Layered>>(stream_)->http_buffer = beast::flat_buffer();
           done(HandshakeFailure::kWebSocket, {});
-        });
+        };
+        if (l.http_buffer.size() == 0) return ws.async_accept(request, std::move(accepted));
+        // The client sent more after its request without waiting for the
+        // 101 (its CONNECT, pipelined): those bytes are in http_buffer, past
+        // the request. Beast takes bytes already read only along with the
+        // request they follow, so the request is given again as bytes, with
+        // them (copied before async_accept returns), and they become the
+        // first frames.
+        std::ostringstream replay;
+        replay << request << beast::buffers_to_string(l.http_buffer.data());
+        const std::string bytes = replay.str();
+        ws.async_accept(asio::buffer(bytes), std::move(accepted));
       });
 }
 

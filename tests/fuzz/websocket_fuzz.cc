@@ -30,10 +30,10 @@
 //     bit 7     the request arrives one byte per read (else all at once)
 //   request: the bytes up to and including the first "\r\n\r\n"; without one,
 //     all the rest (a request the client never finishes);
-//   frames: everything after it. A client sends nothing before the 101
-//     (RFC 6455 §4.1), so the request stream ends where the request does:
-//     bytes the listener reads past the request in the same read stay in its
-//     HTTP buffer and are dropped after the accept (src/net/transport.cc).
+//   frames: everything after it, sent after the 101 as RFC 6455 §4.1 has a
+//     client do. (A client that pipelines its first frames with the request
+//     takes another path in src/net/transport.cc: the request is replayed
+//     into the accept with them; integration.websocket_listeners tests it.)
 //
 // Properties checked, beyond "no crash, leak, hang, sanitizer report or
 // escaping exception":

@@ -104,15 +104,16 @@ def frame(opcode, payload):
     return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
 
 
-def first_reply_to_connect(opcode):
-    """Upgrades, sends a 3.1.1 CONNECT in one frame of this opcode, and
-    returns the first bytes of the server's next frame (b"" if it closed)."""
+def first_reply_to_connect(opcode, pipelined=False):
+    """Upgrades, sends a 3.1.1 CONNECT in one frame of this opcode (after the
+    101, or with the request when pipelined), and returns the first bytes of
+    the server's next frame (b"" if it closed)."""
     request = ("GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n")
     connect = bytes([0x10, 15, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 30, 0, 3]) + b"raw"
     with socket.create_connection(("127.0.0.1", ws_port), timeout=5) as s:
-        s.sendall(request.encode())
+        s.sendall(request.encode() + (frame(opcode, connect) if pipelined else b""))
         reply = b""
         while b"\r\n\r\n" not in reply:
             chunk = s.recv(4096)
@@ -120,7 +121,8 @@ def first_reply_to_connect(opcode):
                 return b"no upgrade"
             reply += chunk
         rest = reply.split(b"\r\n\r\n", 1)[1]
-        s.sendall(frame(opcode, connect))
+        if not pipelined:
+            s.sendall(frame(opcode, connect))
         try:
             rest += s.recv(4096)
         except (ConnectionResetError, socket.timeout):
@@ -132,6 +134,10 @@ def first_reply_to_connect(opcode):
 # connection without an answer.
 check("a CONNECT in a binary frame is answered with a CONNACK",
       bytes([0x82, 4, 0x20, 2]), first_reply_to_connect(0x2))
+# A client that sends its CONNECT with the upgrade request, not waiting for
+# the 101: the bytes after the request are not lost.
+check("a CONNECT sent with the upgrade request is answered",
+      bytes([0x82, 4, 0x20, 2]), first_reply_to_connect(0x2, pipelined=True))
 check("a CONNECT in a text frame closes the connection (no CONNACK)",
       True, first_reply_to_connect(0x1)[2:3] != b"\x20")
 
