@@ -236,7 +236,10 @@ std::vector<std::string> BrokerApp::reload() {
       spdlog::info("reload: {} certificate files read again", config::listener_key(i));
     }
   }
-  if (access_ == nullptr) return errors;
+  if (access_ == nullptr ||
+      (access_->settings().password_file.empty() && access_->settings().acl_file.empty())) {
+    return errors;
+  }
   const std::vector<std::string> refused = access_->reload();
   for (const std::string& error : refused) {
     spdlog::error("reload refused: {}; the rules loaded before stay in force", error);
