@@ -10,7 +10,8 @@
 # the handshake);
 # clients refusing the expired, untrusted and wrong-host server certificates
 # (and the broker counting the failed handshakes); tls_min_version = "1.3"
-# refusing a TLS 1.2 client; handshake_timeout closing a silent connection;
+# refusing a TLS 1.2 client; ciphers and ciphersuites, when set, limiting
+# what is accepted; handshake_timeout closing a silent connection;
 # SIGHUP serving a new certificate to new connections while an open one keeps
 # receiving, and keeping the old one when the new files are unusable.
 #
@@ -79,6 +80,7 @@ cp server.key live.key
 # --- the broker -----------------------------------------------------------------
 plain="$(free_port)"; tls="$(free_port)"; mtls="$(free_port)"; tls13="$(free_port)"
 expired="$(free_port)"; untrusted="$(free_port)"; wronghost="$(free_port)"
+narrow="$(free_port)"
 metrics="$(free_port)"
 tls_listener() {  # port cert key [more lines]
   printf '[[listener]]\ntype = "mqtts"\nlisten = "127.0.0.1:%s"\ncert_file = "%s"\nkey_file = "%s"\n%s\n\n' \
@@ -90,6 +92,8 @@ tls_listener() {  # port cert key [more lines]
   tls_listener "$mtls" server.pem server.key \
     "$(printf 'ca_file = "%s"\nrequire_certificate = true\nuse_identity_as_username = true' "$dir/ca.pem")"
   tls_listener "$tls13" server.pem server.key 'tls_min_version = "1.3"'
+  tls_listener "$narrow" server.pem server.key \
+    "$(printf 'ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256"\nciphersuites = "TLS_AES_128_GCM_SHA256"')"
   tls_listener "$expired" expired.pem expired.key
   tls_listener "$untrusted" untrusted.pem untrusted.key
   tls_listener "$wronghost" wronghost.pem wronghost.key
@@ -175,6 +179,24 @@ else
   r=refused
 fi
 check "TLS 1.3 minimum accepts a TLS 1.3 client" accepted "$r"
+
+# --- ciphers and ciphersuites, when set, are all that is offered -------------------------
+s_client() {  # port, then s_client options: "accepted" or "refused"
+  local port="$1"
+  shift
+  if openssl s_client -connect "127.0.0.1:$port" -CAfile ca.pem "$@" </dev/null >/dev/null 2>&1
+  then echo accepted; else echo refused; fi
+}
+check "ciphers: the one set is accepted (TLS 1.2)" accepted \
+  "$(s_client "$narrow" -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256)"
+check "ciphers: another is refused (TLS 1.2)" refused \
+  "$(s_client "$narrow" -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384)"
+check "ciphers left out: OpenSSL's defaults accept it" accepted \
+  "$(s_client "$tls13" -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384)"
+check "ciphersuites: the one set is accepted (TLS 1.3)" accepted \
+  "$(s_client "$narrow" -tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256)"
+check "ciphersuites: another is refused (TLS 1.3)" refused \
+  "$(s_client "$narrow" -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384)"
 
 # --- handshake_timeout -----------------------------------------------------------------
 before="$(handshake_failures timeout)"
