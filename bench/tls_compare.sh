@@ -201,7 +201,7 @@ run_load() {
   fi
   local bad=0
   python3 - "$row" "$transport" "$rc" "$*" "$tmp/run.json" "$tmp/run.err" \
-    "$(((cpu1 - cpu0)))" "$ticks_per_s" "$(((ended - started)))" "$tmp/progress" \
+    "$((cpu1 - cpu0))" "$ticks_per_s" "$((ended - started))" "$tmp/progress" \
     "$(($(date +%s) - run_started))" >>"$tmp/results" 2>"$tmp/problem" <<'EOF' || bad=1
 import json, sys
 row, transport, rc, args, json_path, err_path, ticks, hz, wall_ns, progress, took = sys.argv[1:]
