@@ -6,7 +6,9 @@
 #include <variant>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
+#include <openssl/ssl.h>
 
 #include "mqtt/packet_encoder.h"
 #include "mqtt/reason_code.h"
@@ -33,7 +35,9 @@ Connection::Connection(asio::io_context& io, const asio::ip::tcp::endpoint& brok
       broker_(broker),
       config_(std::move(config)),
       run_(run),
-      decoder_(config_.version) {}
+      decoder_(config_.version) {
+  if (config_.tls) tls_ = config_.tls->stream(socket_);
+}
 
 void Connection::start() {
   asio::post(io_, [this] {
@@ -76,6 +80,26 @@ void Connection::on_connect(const error_code& error) {
   open_ = true;
   error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (tls_) {
+    tls_->async_handshake(asio::ssl::stream_base::client,
+                          [this](const error_code& error) { on_handshake(error); });
+    return;
+  }
+  send_connect();
+}
+
+void Connection::on_handshake(const error_code& error) {
+  if (error) {
+    fail("TLS handshake: " + error.message());
+    launch_next_once();
+    return;
+  }
+  SSL* ssl = tls_->native_handle();
+  run_.note_tls(SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+  send_connect();
+}
+
+void Connection::send_connect() {
   mqtt::Connect connect;
   connect.version = config_.version;
   connect.clean_start = !config_.persistent;
@@ -98,16 +122,19 @@ void Connection::do_read() {
   // unread tail of a packet is moved to its front rather than grown past it.
   const std::span<std::uint8_t> space = decoder_.prepare(
       std::max<std::size_t>(1, std::min<std::size_t>(config_.read_buffer / 4, 16 * 1024)));
-  socket_.async_read_some(
-      asio::buffer(space.data(), space.size()),
-      [this](const error_code& error, std::size_t bytes) { on_read(error, bytes); });
+  auto done = [this](const error_code& error, std::size_t bytes) { on_read(error, bytes); };
+  if (tls_) {
+    tls_->async_read_some(asio::buffer(space.data(), space.size()), std::move(done));
+  } else {
+    socket_.async_read_some(asio::buffer(space.data(), space.size()), std::move(done));
+  }
 }
 
 void Connection::on_read(const error_code& error, std::size_t bytes) {
   if (error) {
     if (!closing_ && open_) {
-      fail(error == asio::error::eof ? std::string("connection closed by the broker")
-                                     : "read: " + error.message());
+      const bool eof = error == asio::error::eof || error == asio::ssl::error::stream_truncated;
+      fail(eof ? std::string("connection closed by the broker") : "read: " + error.message());
     }
     close();
     return;
@@ -185,8 +212,12 @@ void Connection::flush() {
   if (write_in_flight_ || pending_.empty() || !open_) return;
   write_in_flight_ = true;
   std::swap(pending_, writing_);
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [this](const error_code& error, std::size_t) { on_write(error); });
+  auto done = [this](const error_code& error, std::size_t) { on_write(error); };
+  if (tls_) {
+    asio::async_write(*tls_, asio::buffer(writing_), std::move(done));
+  } else {
+    asio::async_write(socket_, asio::buffer(writing_), std::move(done));
+  }
 }
 
 void Connection::on_write(const error_code& error) {

@@ -1,5 +1,5 @@
 // Connection: one MQTT client connection of the load generator, over Boost.Asio
-// TCP with cairn's codec.
+// TCP, or TLS over TCP (Config::tls), with cairn's codec.
 //
 // Output is batched: packets are encoded into a pending buffer and one write
 // is in flight at a time, carrying everything that accumulated while the one
@@ -7,12 +7,17 @@
 // and every whole packet is handed to the subclass, then on_read_done() runs
 // once per chunk.
 //
+// With TLS the connection makes its handshake after the TCP connect, before
+// the CONNECT, and reads and writes through the TLS stream; without it, the
+// same calls go to the socket, one branch away.
+//
 // A connection lives on one io_context (one thread); start(), disconnect()
 // and ping() may be called from any thread and post to it.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +26,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "load/run_state.h"
+#include "load/tls.h"
 #include "mqtt/frame_decoder.h"
 #include "mqtt/packet.h"
 
@@ -39,6 +45,8 @@ class Connection {
     // The CONNACK's Session Present must say whether the broker still had the
     // session (persistent only): a session lost is a failure, not a new start.
     bool expect_session_present = false;
+    // MQTT over TLS with these settings; nullptr: plain TCP.
+    std::shared_ptr<TlsClient> tls;
   };
 
   Connection(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& broker,
@@ -76,6 +84,8 @@ class Connection {
 
  private:
   void on_connect(const boost::system::error_code& error);
+  void on_handshake(const boost::system::error_code& error);
+  void send_connect();
   void do_read();
   void on_read(const boost::system::error_code& error, std::size_t bytes);
   void on_write(const boost::system::error_code& error);
@@ -85,6 +95,9 @@ class Connection {
 
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::socket socket_;
+  // --tls: the stream over socket_ that reads and writes go through. Declared
+  // after socket_, so destroyed before it.
+  std::unique_ptr<TlsClient::Stream> tls_;
   boost::asio::ip::tcp::endpoint broker_;
   Config config_;
   RunState& run_;

@@ -33,6 +33,8 @@ std::string_view scenario_name(Scenario scenario) noexcept {
       return "idle";
     case Scenario::kBacklog:
       return "backlog";
+    case Scenario::kConnect:
+      return "connect";
   }
   return "?";
 }
@@ -55,11 +57,10 @@ int parse_options(int argc, char** argv, Options& options) {
       "their id, a sequence number and the send time; subscribers measure latency and\n"
       "check each (publisher, subscriber) stream for loss, duplicates and reordering.",
       "cairn-load"};
-  const std::map<std::string, Scenario> scenarios{{"pairs", Scenario::kPairs},
-                                                  {"fanout", Scenario::kFanout},
-                                                  {"fanin", Scenario::kFanin},
-                                                  {"idle", Scenario::kIdle},
-                                                  {"backlog", Scenario::kBacklog}};
+  const std::map<std::string, Scenario> scenarios{
+      {"pairs", Scenario::kPairs},     {"fanout", Scenario::kFanout},
+      {"fanin", Scenario::kFanin},     {"idle", Scenario::kIdle},
+      {"backlog", Scenario::kBacklog}, {"connect", Scenario::kConnect}};
   const std::map<std::string, mqtt::ProtocolVersion> versions{
       {"3.1.1", mqtt::ProtocolVersion::kV311}, {"5", mqtt::ProtocolVersion::kV5}};
 
@@ -68,12 +69,14 @@ int parse_options(int argc, char** argv, Options& options) {
   app.add_option("--scenario", options.scenario,
                  "pairs: N publisher/subscriber pairs; fanout: 1 publisher -> N subscribers; "
                  "fanin: N publishers -> 1 subscriber; idle: N idle connections; "
-                 "backlog: N offline persistent sessions, 1 publisher, then the sessions drain")
+                 "backlog: N offline persistent sessions, 1 publisher, then the sessions drain; "
+                 "connect: connection set-up (CONNECT, CONNACK, DISCONNECT), N at a time")
       ->transform(CLI::CheckedTransformer(scenarios))
       ->default_str("pairs");
   CLI::Option* clients =
       app.add_option("--clients", options.clients,
-                     "N: pairs, subscribers, publishers, connections or sessions (backlog: 100)")
+                     "N: pairs, subscribers, publishers, connections or sessions (backlog: 100; "
+                     "connect: connections set up at once, default 1)")
           ->check(CLI::Range(1u, 1'000'000u))
           ->capture_default_str();
   CLI::Option* qos = app.add_option("--qos", options.qos,
@@ -98,6 +101,16 @@ int parse_options(int argc, char** argv, Options& options) {
                  "Messages in flight per publisher, each until every subscriber has it")
       ->check(CLI::Range(1u, 10'000'000u))
       ->capture_default_str();
+  app.add_flag("--tls", options.tls,
+               "MQTT over TLS (full handshakes, never resumed), verifying the broker's "
+               "certificate and that it names --host");
+  app.add_option("--cafile", options.cafile,
+                 "PEM file of the CAs the broker's certificate must chain to (implies --tls; "
+                 "default: the system's CAs)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-version", options.tls_version,
+                 "Pin the TLS version: 1.2 or 1.3 (implies --tls; default: offer both)")
+      ->check(CLI::IsMember({"1.2", "1.3"}));
   app.add_option("--duration", options.duration_s, "Seconds measured (idle: seconds held)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -118,6 +131,8 @@ int parse_options(int argc, char** argv, Options& options) {
     return app.exit(e);
   }
   if (options.topic_prefix.empty()) options.topic_prefix = "load/" + random_hex(6);
+  if (!options.cafile.empty() || !options.tls_version.empty()) options.tls = true;
+  if (options.scenario == Scenario::kConnect && clients->count() == 0) options.clients = 1;
   if (options.scenario == Scenario::kBacklog) {
     // A backlog is what a broker keeps for offline persistent sessions, and
     // QoS 0 is not kept for them.

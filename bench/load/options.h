@@ -15,7 +15,9 @@ namespace cairn::load {
 // idle: N connections that CONNECT and stay idle.
 // backlog: N persistent sessions subscribe and go offline, 1 publisher sends
 // --messages to them, then they come back and drain their queues.
-enum class Scenario { kPairs, kFanout, kFanin, kIdle, kBacklog };
+// connect: connection set-up, N at a time: TCP connect (and TLS handshake),
+// CONNECT, CONNACK, DISCONNECT, close, again and again.
+enum class Scenario { kPairs, kFanout, kFanin, kIdle, kBacklog, kConnect };
 
 std::string_view scenario_name(Scenario scenario) noexcept;
 
@@ -39,6 +41,12 @@ struct Options {
   bool persistent = false;
   std::uint32_t session_expiry_s = 3600;  // MQTT 5 only; 3.1.1 sessions never expire
   std::uint64_t messages = 1'000'000;     // backlog: messages published to the offline sessions
+  // MQTT over TLS, verifying the broker's certificate against `cafile` (else
+  // the system's CAs) and `host`. `tls_version`: "1.2" or "1.3" pins it;
+  // empty offers both.
+  bool tls = false;
+  std::string cafile;
+  std::string tls_version;
 };
 
 // "3.1.1" or "5".

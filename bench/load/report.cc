@@ -56,6 +56,18 @@ void print_table(const Result& r, std::ostream& out) {
         grouped(r.connect_rate).c_str(), r.duration_s);
     return;
   }
+  if (r.scenario == "connect") {
+    out << format(
+        "connect: %s connections set up and closed, %u at a time (MQTT %s over %s), in "
+        "%.2f s: %s connections/s\n",
+        grouped(static_cast<double>(r.connections)).c_str(), r.clients, r.mqtt.c_str(),
+        r.tls.empty() ? "TCP" : r.tls.c_str(), r.connect_s, grouped(r.connect_rate).c_str());
+    out << format(
+        "  set-up latency (TCP connect to CONNACK), us: p50 %.1f, p99 %.1f, p99.9 %.1f, "
+        "max %.1f; cairn-load used %.0f%% of a core\n",
+        r.p50_us, r.p99_us, r.p999_us, r.max_us, r.load_cpu * 100);
+    return;
+  }
   if (r.scenario == "backlog") {
     out << format(
         "backlog: %s QoS %d messages (%u B) to %u offline sessions (MQTT %s), window %u\n",
@@ -82,6 +94,7 @@ void print_table(const Result& r, std::ostream& out) {
                 r.p99_us, r.p999_us, r.max_us, static_cast<unsigned long long>(r.lost),
                 static_cast<unsigned long long>(r.duplicated),
                 static_cast<unsigned long long>(r.reordered));
+  if (!r.tls.empty()) out << "over " << r.tls << "\n";
   out << format("measured %.2f s: %llu published", r.duration_s,
                 static_cast<unsigned long long>(r.published));
   if (r.qos > 0) out << format(", %llu acknowledged", static_cast<unsigned long long>(r.acked));
@@ -108,7 +121,9 @@ void print_json(const Result& r, std::ostream& out) {
       << ",\"reordered\":" << r.reordered << format(",\"load_cpu\":%.3f", r.load_cpu)
       << ",\"threads\":" << r.threads << ",\"drained\":" << (r.drained ? "true" : "false")
       << ",\"connections\":" << r.connections << format(",\"connect_s\":%.3f", r.connect_s)
-      << format(",\"connect_rate\":%.1f", r.connect_rate) << ",\"messages\":" << r.messages
+      << format(",\"connect_rate\":%.1f", r.connect_rate)
+      << ",\"connections_total\":" << r.connections_total << ",\"tls\":" << json_string(r.tls)
+      << ",\"messages\":" << r.messages
       << format(",\"publish_s\":%.3f,\"drain_s\":%.3f", r.publish_s, r.drain_s) << ",\"errors\":[";
   for (std::size_t i = 0; i < r.errors.size(); ++i) {
     out << (i > 0 ? "," : "") << json_string(r.errors[i]);

@@ -37,10 +37,18 @@ struct Result {
   std::uint64_t reordered = 0;
   bool drained = true;
 
-  // idle: connections that got their CONNACK and how fast.
+  // idle: connections that got their CONNACK and how fast. connect: the
+  // connections set up and closed in the measured seconds (connect_s), and
+  // every one, warm-up and the last ones included (connections_total);
+  // p50_us ... max_us are then set-up latencies (TCP connect to CONNACK).
   std::uint64_t connections = 0;
   double connect_s = 0;
   double connect_rate = 0;
+  std::uint64_t connections_total = 0;
+
+  // --tls: the version and cipher suite negotiated ("TLSv1.3
+  // TLS_AES_256_GCM_SHA384"; several, comma-separated, if they differed).
+  std::string tls;
 
   // backlog: the messages published to the offline sessions, the seconds
   // from the first PUBLISH to the last acknowledgement (publish_rate is

@@ -1,6 +1,7 @@
 #include "load/run_state.h"
 
 #include <algorithm>
+#include <string_view>
 
 namespace cairn::load {
 namespace {
@@ -56,6 +57,26 @@ void RunState::note_keep_alive(std::uint32_t seconds) {
   while ((current == 0 || seconds < current) &&
          !server_keep_alive.compare_exchange_weak(current, seconds)) {
   }
+}
+
+void RunState::note_tls(const char* version, const char* cipher) {
+  std::lock_guard lock(mutex_);
+  for (const Negotiated& seen : tls_) {
+    if (std::string_view(seen.version) == version && std::string_view(seen.cipher) == cipher) {
+      return;
+    }
+  }
+  tls_.push_back({version, cipher});
+}
+
+std::string RunState::tls_negotiated() const {
+  std::lock_guard lock(mutex_);
+  std::string out;
+  for (const Negotiated& seen : tls_) {
+    if (!out.empty()) out += ", ";
+    out += std::string(seen.version) + " " + seen.cipher;
+  }
+  return out;
 }
 
 }  // namespace cairn::load

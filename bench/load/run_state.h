@@ -49,6 +49,12 @@ class RunState {
   std::vector<std::string> errors() const;
   // Keeps the smallest Server Keep Alive seen.
   void note_keep_alive(std::uint32_t seconds);
+  // After a TLS handshake: the protocol version and cipher suite negotiated
+  // (OpenSSL's static names). Thread-safe.
+  void note_tls(const char* version, const char* cipher);
+  // "TLSv1.3 TLS_AES_256_GCM_SHA384"; several, comma-separated, if the
+  // connections differed; empty without TLS.
+  std::string tls_negotiated() const;
 
  private:
   std::vector<std::function<void()>> starts_;
@@ -60,6 +66,11 @@ class RunState {
     std::size_t count = 0;
   };
   std::vector<Error> errors_;  // guarded by mutex_
+  struct Negotiated {
+    const char* version;
+    const char* cipher;
+  };
+  std::vector<Negotiated> tls_;  // guarded by mutex_; distinct ones
 };
 
 }  // namespace cairn::load

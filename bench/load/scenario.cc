@@ -93,6 +93,7 @@ Connection::Config LoadRun::config(std::string role, std::size_t index) const {
   config.persistent = options_.persistent;
   config.session_expiry_s = options_.session_expiry_s;
   if (options_.scenario == Scenario::kIdle) config.read_buffer = kIdleReadBuffer;
+  config.tls = tls_;
   return config;
 }
 
@@ -143,6 +144,19 @@ void LoadRun::build(const tcp::endpoint& broker) {
       // window is not end to end, as nobody receives while it publishes.
       add_publisher(0, 0);
       for (std::uint32_t i = 0; i < n; ++i) add_subscriber(prefix + "/0", i, i);
+      break;
+    case Scenario::kConnect:
+      // N slots spread over the threads; loop t's client ids are <prefix>-c<t>-<n>.
+      for (std::size_t t = 0; t < contexts_.size() && t < n; ++t) {
+        ConnectLoop::Settings settings;
+        settings.broker = broker;
+        settings.tls = tls_;
+        settings.version = options_.version;
+        settings.client_prefix = client_prefix_ + "-c" + std::to_string(t);
+        settings.slots = n / contexts_.size() + (t < n % contexts_.size() ? 1 : 0);
+        connect_loops_.push_back(
+            std::make_unique<ConnectLoop>(*contexts_[t], std::move(settings), state_));
+      }
       break;
     case Scenario::kIdle:
       for (std::uint32_t i = 0; i < n; ++i) {
@@ -274,6 +288,14 @@ Result LoadRun::run() {
     }
     broker = endpoints.begin()->endpoint();
   }
+  if (options_.tls) {
+    std::string error;
+    tls_ = TlsClient::make(options_, error);
+    if (!tls_) {
+      result.errors.push_back("TLS: " + error);
+      return result;
+    }
+  }
   build(broker);
   for (auto& context : contexts_) {
     threads_.emplace_back([context = context.get()] { context->run(); });
@@ -309,6 +331,8 @@ Result LoadRun::run() {
   }
   if (!state_.failed() && options_.scenario == Scenario::kBacklog) {
     run_backlog(broker, result);
+  } else if (!state_.failed() && options_.scenario == Scenario::kConnect) {
+    run_connect(result);
   } else if (!state_.failed() && options_.scenario != Scenario::kIdle) {
     state_.phase = Phase::kWarmup;
     for (const auto& publisher : publishers_) publisher->begin();
@@ -340,8 +364,53 @@ Result LoadRun::run() {
   }
   shut_down();
   measure_streams(result);
+  if (options_.scenario == Scenario::kConnect) {
+    // The set-up latencies, not message latencies (there are no streams).
+    LatencyHistogram latency;
+    for (const auto& loop : connect_loops_) latency.merge(loop->latency());
+    result.p50_us = static_cast<double>(latency.percentile(0.50)) / 1e3;
+    result.p99_us = static_cast<double>(latency.percentile(0.99)) / 1e3;
+    result.p999_us = static_cast<double>(latency.percentile(0.999)) / 1e3;
+    result.max_us = static_cast<double>(latency.max()) / 1e3;
+  }
+  result.tls = state_.tls_negotiated();
   result.errors = state_.errors();
   return result;
+}
+
+void LoadRun::run_connect(Result& result) {
+  state_.phase = Phase::kWarmup;
+  for (const auto& loop : connect_loops_) loop->start();
+  hold(options_.warmup_s);
+  if (state_.failed()) return;
+  auto measured = [this] {
+    std::uint64_t sum = 0;
+    for (const auto& loop : connect_loops_) sum += loop->measured();
+    return sum;
+  };
+  const std::uint64_t measure_started = now_ns();
+  const double cpu_started = cpu_seconds();
+  state_.phase = Phase::kMeasure;
+  hold(options_.duration_s);
+  state_.phase = Phase::kDrain;
+  result.duration_s = seconds_between(measure_started, now_ns());
+  result.load_cpu = (cpu_seconds() - cpu_started) / result.duration_s;
+  result.connections = measured();
+  result.connect_s = result.duration_s;
+  result.connect_rate = static_cast<double>(result.connections) / result.duration_s;
+  // The connections under way finish (and are not counted).
+  if (!wait_until(
+          [this] {
+            for (const auto& loop : connect_loops_) {
+              if (loop->active() > 0) return false;
+            }
+            return true;
+          },
+          kCloseTimeoutS) &&
+      !state_.failed()) {
+    state_.fail("timed out waiting for the last connections to close");
+  }
+  for (const auto& loop : connect_loops_) result.connections_total += loop->completed();
 }
 
 void LoadRun::run_backlog(const tcp::endpoint& broker, Result& result) {

@@ -9,6 +9,10 @@
 // backlog runs its own phases after the subscriptions (run_backlog()): the
 // sessions go offline, the publisher sends --messages, the sessions come back
 // on new connections with the same client ids and drain.
+//
+// connect has no lasting clients: its ConnectLoops (one per thread) set up and
+// close connections through the warm-up and the measured seconds
+// (run_connect()).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +25,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "load/connect_loop.h"
 #include "load/connection.h"
 #include "load/options.h"
 #include "load/publisher.h"
@@ -59,6 +64,9 @@ class LoadRun {
   bool drain();
   // backlog: everything after the subscriptions.
   void run_backlog(const boost::asio::ip::tcp::endpoint& broker, Result& result);
+  // connect: the warm-up and measured seconds, then the loops' last
+  // connections finish.
+  void run_connect(Result& result);
   void shut_down();
   void measure_streams(Result& result) const;
 
@@ -75,6 +83,8 @@ class LoadRun {
   std::vector<std::unique_ptr<Subscriber>> resumed_;
   std::vector<std::unique_ptr<Connection>> idle_;
   std::vector<std::unique_ptr<Stream>> streams_;
+  std::vector<std::unique_ptr<ConnectLoop>> connect_loops_;
+  std::shared_ptr<TlsClient> tls_;  // --tls
   std::uint64_t next_ping_ns_ = 0;
 };
 
