@@ -41,7 +41,22 @@ bool is_address(const std::string& text) {
 }
 
 void check_config(const Config& c) {
-  if (!is_address(c.listen)) fail("listen is not HOST:PORT", c.listen);
+  if (c.listeners.empty()) fail("no listener", "");
+  for (const cairn::config::ListenerConfig& listener : c.listeners) {
+    if (!is_address(listener.listen)) fail("listen is not HOST:PORT", listener.listen);
+    // What config_file.cc promises the rest of the broker (listener_config.h).
+    if (cairn::config::uses_tls(listener.type)) {
+      if (listener.cert_file.empty() || listener.key_file.empty()) {
+        fail("a TLS listener without cert_file or key_file", listener.listen);
+      }
+      if (listener.require_certificate && listener.ca_file.empty()) {
+        fail("require_certificate without ca_file", listener.listen);
+      }
+    } else if (!listener.cert_file.empty() || !listener.key_file.empty() ||
+               !listener.ca_file.empty() || listener.require_certificate) {
+      fail("a plain listener with TLS keys", listener.listen);
+    }
+  }
   if (!is_address(c.metrics_listen)) fail("metrics listen is not HOST:PORT", c.metrics_listen);
   if (c.data_dir.empty()) fail("empty data_dir", "");
   const auto& l = c.limits;
