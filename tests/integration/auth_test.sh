@@ -17,6 +17,7 @@
 #
 # usage: auth_test.sh CAIRN_BINARY
 set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 cairn="$1"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 passed=0
@@ -32,17 +33,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-check() {  # name expected actual
-  if [[ "$2" == "$3" ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $1: expected '$2', got '$3'"
-  fi
-}
 wait_port() {
   for _ in $(seq 100); do
     if (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
@@ -62,12 +52,6 @@ start_broker() {
   pids+=($!)
   broker_pid=$!
   wait_port "$port"
-}
-# The exit status of a command (mosquitto_sub exits with the CONNACK code).
-status() {
-  local rc=0
-  "$@" >/dev/null 2>&1 || rc=$?
-  echo "$rc"
 }
 
 # ---- the files, as an operator brings them from mosquitto ----

@@ -5,6 +5,7 @@
 #
 # usage: metrics_endpoint_test.sh CAIRN_BINARY
 set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 cairn="$1"
 dir="$(mktemp -d)"
 holder=""
@@ -17,9 +18,6 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # 1. The metrics port is taken: cairn refuses to start and says which key.
 taken="$(free_port)"

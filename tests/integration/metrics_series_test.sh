@@ -14,6 +14,7 @@
 #
 # usage: metrics_series_test.sh CAIRN_BINARY
 set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 fail() {
   echo "FAIL: $*" >&2
@@ -166,11 +167,7 @@ echo "metric names used by the dashboard and the alerts: ${#names[@]}"
   fail "found only ${#names[@]} metric names in $dashboard and $alerts (expected at least 10): ${names[*]-}"
 
 # ---- the broker ----
-read -r port mport < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in socks))')
+read -r port mport < <(free_ports 2)
 "$cairn" --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$mport" --data-dir "$dir/data" \
   >"$dir/log" 2>&1 &
 pid=$!

@@ -7,17 +7,15 @@
 #
 # usage: mosquitto_clients_test.sh CAIRN_BINARY
 set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 cairn="$1"
 passed=0
 failed=0
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-port="$(free_port)"
+read -r port metrics_port < <(free_ports 2)
 dir="$(mktemp -d)"
 # Its own metrics port too: the default (9464) may be another broker's.
-"$cairn" --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$(free_port)" \
+"$cairn" --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$metrics_port" \
   --data-dir "$dir/data" >"$dir/log" 2>&1 &
 pid=$!
 cleanup() {
@@ -34,14 +32,6 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 
-check() {  # name expected actual
-  if [[ "$2" == "$3" ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $1: expected '$2', got '$3'"
-  fi
-}
 
 common=(-h 127.0.0.1 -p "$port")
 for version in 311 5; do

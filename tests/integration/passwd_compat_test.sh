@@ -11,6 +11,7 @@
 #
 # usage: passwd_compat_test.sh CAIRN_BINARY
 set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 cairn="$1"
 passed=0
 failed=0
@@ -27,18 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {  # name expected actual
-  if [[ "$2" == "$3" ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $1: expected '$2', got '$3'"
-  fi
-}
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # `cairn passwd FILE USER` with the password on stdin; prints the exit code.
 cairn_passwd() {  # file user password

@@ -10,6 +10,7 @@
 #
 # usage: prometheus_test.sh CAIRN_BINARY
 set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 cairn="$1"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 dir="$(mktemp -d)"
@@ -63,13 +64,7 @@ die() {
   exit 1
 }
 
-# Three distinct free loopback ports, held at once so that they differ.
-read -r mqtt_port metrics_port prometheus_port < <(python3 -c '
-import socket
-sockets = [socket.socket() for _ in range(3)]
-for s in sockets:
-    s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in sockets))')
+read -r mqtt_port metrics_port prometheus_port < <(free_ports 3)
 prometheus_url="http://127.0.0.1:$prometheus_port"
 
 accepts() { (: >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }  # connects, sends nothing

@@ -18,6 +18,7 @@
 #
 # usage: secure_access_test.sh CAIRN_BINARY
 set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 cairn="$(realpath "$1")"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ws_client=(/usr/bin/python3 "$here/ws_access_client.py")
@@ -35,24 +36,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {  # name expected actual
-  if [[ "$2" == "$3" ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $1: expected '$2', got '$3'"
-  fi
-}
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# The exit status of a command (mosquitto_sub and mosquitto_pub exit with the
-# CONNACK code when refused).
-status() {
-  local rc=0
-  "$@" >/dev/null 2>&1 || rc=$?
-  echo "$rc"
-}
 
 # --- certificates (EC P-256: fast) and the operator's files ------------------------
 cd "$dir"
@@ -99,7 +82,7 @@ pattern read inbox/%u/#
 ACL
 
 # --- the broker -----------------------------------------------------------------------
-ident="$(free_port)"; mtls="$(free_port)"; ws="$(free_port)"; wss="$(free_port)"
+read -r ident mtls ws wss < <(free_ports 4)
 tls_keys="$(printf 'cert_file = "%s"\nkey_file = "%s"' "$dir/server.pem" "$dir/server.key")"
 mutual="$(printf 'ca_file = "%s"\nrequire_certificate = true' "$dir/ca.pem")"
 cat >cairn.toml <<EOF

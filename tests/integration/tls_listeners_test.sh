@@ -17,6 +17,7 @@
 #
 # usage: tls_listeners_test.sh CAIRN_BINARY
 set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 cairn="$(realpath "$1")"
 passed=0
 failed=0
@@ -34,17 +35,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {  # name expected actual
-  if [[ "$2" == "$3" ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $1: expected '$2', got '$3'"
-  fi
-}
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # --- certificates ---------------------------------------------------------------
 cd "$dir"
@@ -78,10 +68,7 @@ cp server.pem live.pem
 cp server.key live.key
 
 # --- the broker -----------------------------------------------------------------
-plain="$(free_port)"; tls="$(free_port)"; mtls="$(free_port)"; tls13="$(free_port)"
-expired="$(free_port)"; untrusted="$(free_port)"; wronghost="$(free_port)"
-narrow="$(free_port)"
-metrics="$(free_port)"
+read -r plain tls mtls tls13 expired untrusted wronghost narrow metrics < <(free_ports 9)
 tls_listener() {  # port cert key [more lines]
   printf '[[listener]]\ntype = "mqtts"\nlisten = "127.0.0.1:%s"\ncert_file = "%s"\nkey_file = "%s"\n%s\n\n' \
     "$1" "$dir/$2" "$dir/$3" "${4:-}"

@@ -5,6 +5,7 @@
 #
 # usage: websocket_listeners_test.sh CAIRN_BINARY
 set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 cairn="$(realpath "$1")"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 dir="$(mktemp -d)"
@@ -19,9 +20,6 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 cd "$dir"
 openssl ecparam -name prime256v1 -genkey -noout -out ca.key
@@ -32,7 +30,7 @@ printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >server.ext
 openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
   -extfile server.ext -out server.pem 2>/dev/null
 
-plain="$(free_port)"; ws="$(free_port)"; wss="$(free_port)"; metrics="$(free_port)"
+read -r plain ws wss metrics < <(free_ports 4)
 cat >cairn.toml <<EOF
 [[listener]]
 listen = "127.0.0.1:$plain"

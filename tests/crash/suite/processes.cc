@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/free_port.h"
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -62,22 +63,12 @@ bool accepts(std::uint16_t port) {
 
 }  // namespace
 
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a);
-  socklen_t size = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &size);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // --- BrokerUnderTest ---------------------------------------------------------------
 
 BrokerUnderTest::BrokerUnderTest(Options options)
-    : options_(std::move(options)), port_(free_port()), metrics_port_(free_port()) {}
+    : options_(std::move(options)), port_(test::free_port()), metrics_port_(test::free_port()) {
+  while (metrics_port_ == port_) metrics_port_ = test::free_port();
+}
 
 BrokerUnderTest::~BrokerUnderTest() { stop(); }
 

@@ -14,9 +14,6 @@ namespace cairn::crashtest {
 
 using std::chrono::milliseconds;
 
-// A port nothing listens on right now.
-std::uint16_t free_port();
-
 // The broker: `cairn [--config FILE] --listen 127.0.0.1:PORT --data-dir DIR
 // --metrics-listen 127.0.0.1:PORT2`, its output appended to a log file.
 class BrokerUnderTest {

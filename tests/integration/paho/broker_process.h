@@ -14,9 +14,6 @@
 
 namespace cairn::paho_test {
 
-// A port nothing listens on right now: bound with port 0, read, closed.
-std::uint16_t free_port();
-
 class BrokerProcess {
  public:
   // `config_toml` is written to a cairn.toml passed with --config; empty
