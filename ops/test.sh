@@ -9,7 +9,8 @@
 # Stages:
 #   format    clang-format --dry-run -Werror over every .cc/.h in the tree
 #   release   ci-release preset (RelWithDebInfo, -Werror): build everything, ctest
-#   sanitize  ci-sanitize preset (Debug, ASan + UBSan, -Werror): build, ctest the unit tests
+#   sanitize  ci-sanitize preset (Debug, ASan + UBSan, -Werror): build, ctest everything
+#             (the unit tests as 4 gtest shards, see tests/CMakeLists.txt)
 #   fuzz      ci-fuzz preset (clang, libFuzzer): run every tests/fuzz/*_fuzz target on a
 #             temporary copy of its seed corpus, 30 s each
 #   bench     run every bench/*_bench of the release build once, briefly, and
@@ -166,7 +167,7 @@ stage_release() {
 }
 
 stage_sanitize() {
-  begin_stage sanitize "ci-sanitize preset: Debug, ASan + UBSan, -Werror, unit tests"
+  begin_stage sanitize "ci-sanitize preset: Debug, ASan + UBSan, -Werror, every test"
   cmake --preset ci-sanitize
   cmake --build --preset ci-sanitize --parallel "$jobs"
   run_ctest ci-sanitize
@@ -195,6 +196,46 @@ fuzz_seed() {
   esac
 }
 
+# Starts libFuzzer on target $1 in the background (its PID in $!), on a
+# temporary copy of its seed corpus, for $4 seconds.
+fuzz_start() {  # name bin_dir artifacts seconds
+  local name="$1" bin_dir="$2" artifacts="$3" seconds="$4"
+  local corpus="$tmp/corpus/$name" log="$tmp/$name.log"
+  mkdir -p "$corpus" "$artifacts/$name"
+  fuzz_dict=""
+  fuzz_seed "$name" "$corpus" "$bin_dir"
+  local seeds
+  seeds="$(find "$corpus" -type f | wc -l)"
+  if ((seeds == 0)); then
+    echo "fuzz: $name has no seed corpus" >&2
+    return 1
+  fi
+  echo "fuzz: $name for ${seconds} s: $seeds seeds${fuzz_dict:+, dictionary $fuzz_dict}"
+  local args=("$corpus" "-max_total_time=$seconds" -timeout=10 -rss_limit_mb=2048
+    -print_final_stats=1 "-artifact_prefix=$artifacts/$name/")
+  [[ -n "$fuzz_dict" ]] && args+=("-dict=$fuzz_dict")
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:${ASAN_OPTIONS:-}" \
+    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}" \
+    "$bin_dir/$name" "${args[@]}" >"$log" 2>&1 &
+}
+
+# Waits for the libFuzzer run of target $1 (PID $2) and fails, printing its
+# log and where its reproducers are, if it found anything.
+fuzz_check() {  # name pid artifacts seconds
+  local name="$1" pid="$2" artifacts="$3" seconds="$4" log="$tmp/$1.log"
+  local rc=0
+  wait "$pid" || rc=$?
+  header "fuzz: $name"
+  grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::|Done [0-9]+ runs' "$log" || true
+  if ((rc != 0)) || grep -qE 'runtime error:|ERROR: (Address|Leak|UndefinedBehavior|Memory)Sanitizer|ERROR: libFuzzer|^SUMMARY: ' "$log"; then
+    cat "$log"
+    echo "fuzz: $name FAILED (exit $rc); reproducer(s) in $artifacts/$name/:" >&2
+    ls -l "$artifacts/$name/" >&2 || true
+    return 1
+  fi
+  notes+=("fuzz $name: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') runs in ${seconds} s, clean")
+}
+
 stage_fuzz() {
   begin_stage fuzz "ci-fuzz preset: every tests/fuzz/*_fuzz target, ${fuzz_seconds} s each"
   cmake --preset ci-fuzz
@@ -208,35 +249,18 @@ stage_fuzz() {
   ((${#targets[@]} > 0)) || { echo "fuzz: no tests/fuzz/*_fuzz.cc targets" >&2; return 1; }
   local seconds="$fuzz_seconds"
 
-  local name
-  for name in "${targets[@]}"; do
-    header "fuzz: $name for ${seconds} s"
-    local corpus="$tmp/corpus/$name" log="$tmp/$name.log"
-    mkdir -p "$corpus" "$artifacts/$name"
-    fuzz_dict=""
-    fuzz_seed "$name" "$corpus" "$bin_dir"
-    local seeds
-    seeds="$(find "$corpus" -type f | wc -l)"
-    if ((seeds == 0)); then
-      echo "fuzz: $name has no seed corpus" >&2
-      return 1
-    fi
-    echo "fuzz: $name: $seeds seeds${fuzz_dict:+, dictionary $fuzz_dict}"
-    local args=("$corpus" "-max_total_time=$seconds" -timeout=10 -rss_limit_mb=2048
-      -print_final_stats=1 "-artifact_prefix=$artifacts/$name/")
-    [[ -n "$fuzz_dict" ]] && args+=("-dict=$fuzz_dict")
-    local rc=0
-    ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:${ASAN_OPTIONS:-}" \
-      UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}" \
-      "$bin_dir/$name" "${args[@]}" >"$log" 2>&1 || rc=$?
-    grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::|Done [0-9]+ runs' "$log" || true
-    if ((rc != 0)) || grep -qE 'runtime error:|ERROR: (Address|Leak|UndefinedBehavior|Memory)Sanitizer|ERROR: libFuzzer|^SUMMARY: ' "$log"; then
-      cat "$log"
-      echo "fuzz: $name FAILED (exit $rc); reproducer(s) in $artifacts/$name/:" >&2
-      ls -l "$artifacts/$name/" >&2 || true
-      return 1
-    fi
-    notes+=("fuzz $name: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') runs in ${seconds} s, clean")
+  # $jobs targets at a time: each libFuzzer process uses one core, and the
+  # stage took a minute and a half longer with one at a time.
+  local name i
+  local -A pids=()
+  for ((i = 0; i < ${#targets[@]}; i += jobs)); do
+    for name in "${targets[@]:i:jobs}"; do
+      fuzz_start "$name" "$bin_dir" "$artifacts" "$seconds" || return 1
+      pids[$name]=$!
+    done
+    for name in "${targets[@]:i:jobs}"; do
+      fuzz_check "$name" "${pids[$name]}" "$artifacts" "$seconds" || return 1
+    done
   done
   end_stage
 }
