@@ -5,7 +5,9 @@
 // business (storage/FORMAT.md, issue 5).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -18,6 +20,18 @@
 namespace cairn::storage {
 
 using MessageId = std::uint64_t;
+
+// A session's end, as the broker marks it, carried by every record of the
+// session (issue 17, item 3). The broker sets it before it submits the
+// session's RemoveSession, so a record that finds it set when its group
+// commits was submitted after, or alongside, that removal: the store drops
+// it rather than let it outlive the session (a stale delivery would reach
+// the next session of the client id; a stale acknowledgement would remove
+// one of its deliveries). Null: the record is kept whatever happens.
+using SessionEnded = std::shared_ptr<const std::atomic<bool>>;
+inline bool has_ended(const SessionEnded& ended) noexcept {
+  return ended && ended->load(std::memory_order_acquire);
+}
 
 // A message, stored once however many sessions it is queued for.
 struct PutMessage {
@@ -35,6 +49,7 @@ struct PutDelivery {
   model::QoS qos = model::QoS::kAtMostOnce;
   bool retain = false;
   std::vector<std::uint32_t> subscription_ids;
+  SessionEnded session_ended{};
 };
 // A QoS 2 delivery is about to go out with this packet identifier: a restart
 // re-sends it with the same one (D3), so the client sees a duplicate, never a
@@ -43,17 +58,20 @@ struct RecordSent {
   std::string client_id;
   std::uint64_t sequence = 0;
   std::uint16_t packet_id = 0;
+  SessionEnded session_ended{};
 };
 // The QoS 2 delivery reached PUBREL: re-send PUBREL, not PUBLISH, after a restart.
 struct MarkDeliveryReleased {
   std::string client_id;
   std::uint64_t sequence = 0;
   std::uint16_t packet_id = 0;
+  SessionEnded session_ended{};
 };
 // The subscriber acknowledged it (D3). The message goes with its last delivery.
 struct RemoveDelivery {
   std::string client_id;
   std::uint64_t sequence = 0;
+  SessionEnded session_ended{};
 };
 
 // A persistent session's record: what a restart needs to bring it back.
@@ -68,6 +86,7 @@ struct PutSession {
   model::MessagePtr will;
   std::uint32_t will_delay = 0;
   std::optional<std::uint32_t> will_expiry_interval;
+  SessionEnded session_ended{};
   bool operator==(const PutSession& o) const {
     const bool wills_equal = will == o.will || (will && o.will && *will == *o.will);
     return client_id == o.client_id && expiry_interval == o.expiry_interval &&
@@ -75,7 +94,8 @@ struct PutSession {
            will_expiry_interval == o.will_expiry_interval;
   }
 };
-// Removes the session and everything stored for it.
+// Removes the session and everything stored for it. It carries no
+// SessionEnded: it is the end.
 struct RemoveSession {
   std::string client_id;
 };
@@ -85,11 +105,16 @@ struct PutSubscription {
   std::string filter;
   model::SubscriptionOptions options;
   std::uint32_t subscription_id = 0;
-  bool operator==(const PutSubscription&) const = default;
+  SessionEnded session_ended{};
+  bool operator==(const PutSubscription& o) const {
+    return client_id == o.client_id && filter == o.filter && options == o.options &&
+           subscription_id == o.subscription_id;
+  }
 };
 struct RemoveSubscription {
   std::string client_id;
   std::string filter;
+  SessionEnded session_ended{};
 };
 
 struct PutRetained {
@@ -103,16 +128,32 @@ struct RemoveRetained {
 struct PutIncomingQos2 {
   std::string client_id;
   std::uint16_t packet_id = 0;
+  SessionEnded session_ended{};
 };
 struct RemoveIncomingQos2 {
   std::string client_id;
   std::uint16_t packet_id = 0;
+  SessionEnded session_ended{};
 };
 
 using Operation =
     std::variant<PutMessage, PutDelivery, RecordSent, MarkDeliveryReleased, RemoveDelivery,
                  PutSession, RemoveSession, PutSubscription, RemoveSubscription, PutRetained,
                  RemoveRetained, PutIncomingQos2, RemoveIncomingQos2>;
+
+// Whether `op` is a record of a session that has ended (SessionEnded): a
+// store commits none of those.
+inline bool of_ended_session(const Operation& op) noexcept {
+  return std::visit(
+      [](const auto& o) {
+        if constexpr (requires { o.session_ended; }) {
+          return has_ended(o.session_ended);
+        } else {
+          return false;
+        }
+      },
+      op);
+}
 
 struct Batch {
   std::vector<Operation> operations;

@@ -98,6 +98,7 @@ void InMemoryStore::apply(Batch& batch) {
   };
   std::vector<MessageId> added;
   for (Operation& op : batch.operations) {
+    if (of_ended_session(op)) continue;  // submitted after its session's end (batch.h)
     std::visit(
         [&](auto& o) {
           using O = std::decay_t<decltype(o)>;
@@ -113,6 +114,14 @@ void InMemoryStore::apply(Batch& batch) {
             if (auto it = queue.find(o.sequence); it != queue.end() && o.packet_id != 0) {
               it->second.packet_id = o.packet_id;
               it->second.released = std::is_same_v<O, MarkDeliveryReleased>;
+              // One holder per packet identifier (FORMAT.md): an earlier one is complete.
+              for (auto other = queue.begin(); other != queue.end(); ++other) {
+                if (other != it && other->second.packet_id == o.packet_id) {
+                  unref(other->second.delivery.message_id);
+                  queue.erase(other);
+                  break;
+                }
+              }
             }
           } else if constexpr (std::is_same_v<O, RemoveDelivery>) {
             auto& queue = c.deliveries[o.client_id];

@@ -71,6 +71,19 @@ std::error_code LeveldbStore::commit(std::span<Batch> group) {
            std::any_of(a->second.begin(), a->second.end(),
                        [sequence](const record::ChunkEntry& e) { return e.sequence == sequence; });
   };
+  // A delivery acknowledged: its chunk and segment go when nothing else
+  // refers to them. False when the index does not know it.
+  auto acknowledge = [&](const std::string& client, std::uint64_t sequence) {
+    auto q = queues_.find(client);
+    if (q == queues_.end()) return false;
+    const QueueIndex::AckResult r = q->second.ack(sequence);
+    if (!r.known) return false;
+    if (unref(r.segment)) dead_segments.push_back(r.segment);
+    if (r.dead_chunk) wb.Delete(record::chunk_key(client, *r.dead_chunk));
+    cursors.insert(client);
+    if (q->second.empty()) queues_.erase(q);
+    return true;
+  };
   // An acknowledgement, a sent packet identifier or a PUBREL stage of an
   // indexed delivery. False when the index does not know the delivery.
   auto apply_progress = [&](Operation& op) {
@@ -84,17 +97,17 @@ std::error_code LeveldbStore::commit(std::span<Batch> group) {
               return false;
             }
             cursors.insert(o.client_id);
+            // Packet identifiers are unique per session on disk (FORMAT.md):
+            // a session gives one out again only once the delivery that held
+            // it is complete, though that removal may still be on its way
+            // (acknowledgements are batched and deferred). It is done here,
+            // in this write, so a restart never finds two holders.
+            if (auto previous = q->second.holder_of(o.packet_id, o.sequence)) {
+              acknowledge(o.client_id, *previous);
+            }
             return true;
           } else if constexpr (std::is_same_v<O, RemoveDelivery>) {
-            auto q = queues_.find(o.client_id);
-            if (q == queues_.end()) return false;
-            const QueueIndex::AckResult r = q->second.ack(o.sequence);
-            if (!r.known) return false;
-            if (unref(r.segment)) dead_segments.push_back(r.segment);
-            if (r.dead_chunk) wb.Delete(record::chunk_key(o.client_id, *r.dead_chunk));
-            cursors.insert(o.client_id);
-            if (q->second.empty()) queues_.erase(q);
-            return true;
+            return acknowledge(o.client_id, o.sequence);
           } else {
             return false;
           }
@@ -104,6 +117,7 @@ std::error_code LeveldbStore::commit(std::span<Batch> group) {
 
   for (Batch& batch : group) {
     for (Operation& op : batch.operations) {
+      if (of_ended_session(op)) continue;  // submitted after its session's end (batch.h)
       std::visit(
           [&](auto& o) {
             using O = std::decay_t<decltype(o)>;

@@ -52,6 +52,15 @@ class QueueIndex {
   // Up to `max` unacknowledged entries with a sequence of at least `from`,
   // in sequence order: what paging reads back (LeveldbStore::load).
   std::vector<Entry> live_from(std::uint64_t from, std::size_t max) const;
+  // Another unacknowledged entry than `except` recorded as sent with
+  // `packet_id`, if any. The sent entries are a session's QoS 2 deliveries
+  // in flight: at most its client's Receive Maximum, so a scan is cheap.
+  std::optional<std::uint64_t> holder_of(std::uint16_t packet_id, std::uint64_t except) const {
+    for (const auto& [sequence, sent] : sent_) {
+      if (sent.packet_id == packet_id && sequence != except) return sequence;
+    }
+    return std::nullopt;
+  }
   // The outgoing QoS 2 state of an unacknowledged entry, if it was sent.
   const record::Cursor::Sent* sent_of(std::uint64_t sequence) const {
     auto it = sent_.find(sequence);

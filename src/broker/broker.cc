@@ -74,6 +74,8 @@ Broker::Attachment Broker::attach(const session::AttachSession& request,
       if (will_to_publish && existing->stored) {
         with_will.push_back(storage::RemoveSession{existing->state.client_id});
         existing->stored = false;  // end_session need not remove it again
+        // Set before its removal is submitted (storage::SessionEnded).
+        existing->ended_flag->store(true, std::memory_order_release);
       }
       ++existing->generation;
     }
@@ -137,6 +139,7 @@ void Broker::detach(const std::shared_ptr<Session>& session, std::uint64_t gener
       if (will && session->stored) {
         with_will.push_back(storage::RemoveSession{session->state.client_id});
         session->stored = false;  // end_session need not remove it again
+        session->ended_flag->store(true, std::memory_order_release);
       }
     }
     if (will) publish_will(std::move(*will), now, std::move(with_will));
@@ -147,10 +150,13 @@ void Broker::detach(const std::shared_ptr<Session>& session, std::uint64_t gener
 void Broker::end_session(const std::shared_ptr<Session>& session) {
   std::map<std::string, StoredSubscription> subscriptions;
   bool stored = false;
+  std::string client_id;  // read under the lock: a connection's machine writes the state
   {
     std::lock_guard lock(session->mutex);
     if (session->ended) return;
+    client_id = session->state.client_id;
     session->ended = true;
+    session->ended_flag->store(true, std::memory_order_release);
     subscriptions.swap(session->subscriptions);
     session->state.queue.clear();
     session->paged = PagedTail{};
@@ -161,13 +167,13 @@ void Broker::end_session(const std::shared_ptr<Session>& session) {
   router_.set_online(session->id(), false);
   {
     std::lock_guard lock(registry_mutex_);
-    auto it = by_client_id_.find(session->state.client_id);
+    auto it = by_client_id_.find(client_id);
     if (it != by_client_id_.end() && it->second == session) by_client_id_.erase(it);
     by_id_.erase(session->id());
   }
   if (stored) {
     storage::Batch batch;
-    batch.operations.push_back(storage::RemoveSession{session->state.client_id});
+    batch.operations.push_back(storage::RemoveSession{std::move(client_id)});
     submit(std::move(batch), [](std::error_code) {});
   }
 }
@@ -175,6 +181,7 @@ void Broker::end_session(const std::shared_ptr<Session>& session) {
 storage::PutSession Broker::session_record(const Session& session) const {
   storage::PutSession record;
   record.client_id = session.state.client_id;
+  record.session_ended = session.ended_flag;
   record.expiry_interval = session.state.expiry_interval;
   record.disconnected_at = session.online ? std::nullopt : session.disconnected_at;
   const std::optional<session::ScheduleWill>& will =
@@ -267,8 +274,8 @@ void Broker::subscribe(
     const bool existed =
         router_.subscribe(r.filter, SubscriptionEntry{session->id(), r.options, r.subscription_id});
     if (persistent) {
-      batch.operations.push_back(
-          storage::PutSubscription{client_id, r.filter, r.options, r.subscription_id});
+      batch.operations.push_back(storage::PutSubscription{client_id, r.filter, r.options,
+                                                          r.subscription_id, session->ended_flag});
     }
     session::SubscribeResult result;
     result.reason = static_cast<mqtt::ReasonCode>(static_cast<std::uint8_t>(r.options.max_qos));
@@ -292,7 +299,8 @@ void Broker::unsubscribe(const std::shared_ptr<Session>& session,
       session->subscriptions.erase(filter);
       persistent = session->state.persistent();
       if (persistent) {
-        batch.operations.push_back(storage::RemoveSubscription{session->state.client_id, filter});
+        batch.operations.push_back(
+            storage::RemoveSubscription{session->state.client_id, filter, session->ended_flag});
       }
     }
     existed.push_back(router_.unsubscribe(filter, session->id()));
@@ -339,6 +347,7 @@ void Broker::send_retained(const std::shared_ptr<Session>& session,
         record.qos = d.qos;
         record.retain = d.retain;
         record.subscription_ids = d.subscription_ids;
+        record.session_ended = session->ended_flag;
         batch.operations.push_back(std::move(record));
       }
       queued.push_back({session, std::move(d)});
@@ -355,6 +364,7 @@ void Broker::send_retained(const std::shared_ptr<Session>& session,
 
 void Broker::schedule_will(const std::shared_ptr<Session>& session, std::uint64_t generation,
                            const session::ScheduleWill& request, model::WallTime now) {
+  std::vector<storage::Operation> with_will;
   {
     std::lock_guard lock(session->mutex);
     const bool taken_over = session->generation != generation;
@@ -365,8 +375,15 @@ void Broker::schedule_will(const std::shared_ptr<Session>& session, std::uint64_
       session->will_at = now + std::chrono::seconds(request.delay_seconds);
       return;
     }
+    // Published now. The stored record still holds it (stored at CONNECT so
+    // that a crash publishes it): the record without it commits in the same
+    // batch as the will, or a crash between the two would publish it again.
+    if (!taken_over && !session->ended && session->stored && session->connection_will) {
+      session->connection_will.reset();
+      with_will.push_back(session_record(*session));
+    }
   }
-  publish_will(request, now);
+  publish_will(request, now, std::move(with_will));
 }
 
 void Broker::publish_will(session::ScheduleWill will, model::WallTime now,
@@ -434,6 +451,7 @@ void Broker::tick(model::WallTime now) {
         if (expired) {
           record.operations.push_back(storage::RemoveSession{s->state.client_id});
           s->stored = false;  // end_session need not remove it again
+          s->ended_flag->store(true, std::memory_order_release);
         } else {
           record.operations.push_back(session_record(*s));
         }

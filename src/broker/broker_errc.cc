@@ -27,6 +27,18 @@ mqtt::ReasonCode refusal_reason(std::error_code ec) noexcept {
   return quota ? mqtt::ReasonCode::kQuotaExceeded : mqtt::ReasonCode::kUnspecifiedError;
 }
 
+const char* refusal_why(std::error_code ec) noexcept {
+  if (ec == BrokerErrc::kQueueFull) {
+    return "a QoS 1/2 publish was refused: a subscriber's queue is full "
+           "(limits.max_queued_messages, limits.max_queued_mb; the warning before names it)";
+  }
+  if (ec == storage::StoreErrc::kNoSpace) {
+    return "a QoS 1/2 publish was refused: the data volume is low on space "
+           "(storage.min_free_space_mb)";
+  }
+  return "the store cannot commit";
+}
+
 const std::error_category& broker_category() noexcept {
   static const BrokerCategory category;
   return category;

@@ -18,6 +18,9 @@ enum class BrokerErrc {
 // did not take it: 0x97 Quota exceeded for what it may retry later (the
 // data volume low on space, a full session), else 0x80.
 mqtt::ReasonCode refusal_reason(std::error_code ec) noexcept;
+// What the log, and the close of a 3.x connection that cannot be told, say
+// about it: a static string naming the cause and its setting.
+const char* refusal_why(std::error_code ec) noexcept;
 
 const std::error_category& broker_category() noexcept;
 inline std::error_code make_error_code(BrokerErrc e) noexcept {

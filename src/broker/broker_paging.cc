@@ -123,6 +123,11 @@ void Broker::add_paged_in(Session& session, std::vector<storage::StoredDelivery>
   }
   for (storage::StoredDelivery& d : loaded) {
     if (d.sequence < tail.from || in_flight.contains(d.sequence)) continue;
+    // Recorded as sent (QoS 2, D3): it is in flight, or it was completed
+    // while this load waited in the store's line behind its removal. Either
+    // way it is not new: queued again it would go out as a second PUBLISH
+    // under a new packet identifier. The tail never counted it.
+    if (d.packet_id != 0) continue;
     session::Delivery delivery;
     delivery.queued_at = tail.oldest;
     delivery.message = std::move(d.message);

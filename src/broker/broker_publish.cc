@@ -103,6 +103,8 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
         record.qos = d.qos;
         record.retain = d.retain;
         record.subscription_ids = d.subscription_ids;
+        // Submitted after this loop: the session may have ended by then (batch.h).
+        record.session_ended = session->ended_flag;
         batch.operations.push_back(std::move(record));
       }
     }
@@ -123,8 +125,8 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
   if (request.qos2_packet_id != 0) {
     std::lock_guard lock(publisher->mutex);
     if (publisher->state.persistent()) {
-      batch.operations.push_back(
-          storage::PutIncomingQos2{publisher->state.client_id, request.qos2_packet_id});
+      batch.operations.push_back(storage::PutIncomingQos2{
+          publisher->state.client_id, request.qos2_packet_id, publisher->ended_flag});
     }
   }
   if (batch.empty() || message->qos == QoS::kAtMostOnce) {
@@ -220,8 +222,8 @@ void Broker::release_incoming(const std::shared_ptr<Session>& session,
   {
     std::lock_guard lock(session->mutex);
     if (session->state.persistent()) {
-      batch.operations.push_back(
-          storage::RemoveIncomingQos2{session->state.client_id, request.packet_id});
+      batch.operations.push_back(storage::RemoveIncomingQos2{
+          session->state.client_id, request.packet_id, session->ended_flag});
     }
   }
   submit(std::move(batch), std::move(done));
@@ -241,7 +243,8 @@ void Broker::deliveries_done(const std::shared_ptr<Session>& session,
     std::lock_guard lock(session->mutex);
     for (std::uint64_t sequence : sequences) {
       if (sequence != 0) {
-        batch.operations.push_back(storage::RemoveDelivery{session->state.client_id, sequence});
+        batch.operations.push_back(
+            storage::RemoveDelivery{session->state.client_id, sequence, session->ended_flag});
       }
     }
   }
@@ -256,8 +259,8 @@ void Broker::record_sent(const std::shared_ptr<Session>& session,
   storage::Batch batch;
   {
     std::lock_guard lock(session->mutex);
-    batch.operations.push_back(
-        storage::RecordSent{session->state.client_id, request.sequence, request.packet_id});
+    batch.operations.push_back(storage::RecordSent{session->state.client_id, request.sequence,
+                                                   request.packet_id, session->ended_flag});
   }
   submit(std::move(batch), std::move(done));
 }
@@ -267,8 +270,8 @@ void Broker::record_pubrel(const std::shared_ptr<Session>& session,
   storage::Batch batch;
   {
     std::lock_guard lock(session->mutex);
-    batch.operations.push_back(storage::MarkDeliveryReleased{session->state.client_id,
-                                                             request.sequence, request.packet_id});
+    batch.operations.push_back(storage::MarkDeliveryReleased{
+        session->state.client_id, request.sequence, request.packet_id, session->ended_flag});
   }
   submit(std::move(batch), std::move(done));
 }

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "broker/broker.h"
 
 namespace cairn::broker {
@@ -57,7 +59,17 @@ void Broker::restore(storage::StoredState stored, model::WallTime now) {
         delivery.retain = d.retain;
         delivery.subscription_ids = std::move(d.subscription_ids);
         delivery.sequence = d.sequence;
-        if (d.packet_id != 0 && state.packet_ids_in_use.insert(d.packet_id).second) {
+        if (d.packet_id != 0 && !state.packet_ids_in_use.insert(d.packet_id).second) {
+          // The store keeps one holder per identifier (storage/FORMAT.md);
+          // a store written before it did may have two, and which one the
+          // client still holds cannot be told: this one is sent anew.
+          spdlog::error(
+              "client '{}': stored delivery {} has packet identifier {} of another in-flight "
+              "delivery; it is sent again with a new identifier",
+              client, d.sequence, d.packet_id);
+          d.packet_id = 0;
+        }
+        if (d.packet_id != 0) {
           session::Inflight f;
           f.packet_id = d.packet_id;
           f.stage = d.released ? session::Inflight::Stage::kPubrelSent

@@ -7,6 +7,7 @@
 // or the registry's), so no lock order exists to get wrong.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -100,6 +101,11 @@ class Session {
   std::uint64_t refused_queue_full = 0;
 
   model::SessionId id() const noexcept { return state.id; }
+  // Set with `ended`, before the session's RemoveSession is submitted, and
+  // carried by every record of it the broker submits, so that the store
+  // drops one that reaches it after the removal (storage::SessionEnded).
+  // Readable without the lock.
+  const std::shared_ptr<std::atomic<bool>> ended_flag = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace cairn::broker

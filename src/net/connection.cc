@@ -344,7 +344,7 @@ broker::Broker::Done Connection::on_done(session::Token token) {
     self->post_back([self, token, ec] {
       self->drive([&](SessionMachine& m, Actions& next) {
         if (ec) {
-          m.on_commit_failed(token, next, broker::refusal_reason(ec));
+          m.on_commit_failed(token, next, broker::refusal_reason(ec), broker::refusal_why(ec));
         } else {
           m.on_committed(token, wall_now(), next);
         }
@@ -361,7 +361,7 @@ std::function<void(Result, std::error_code)> Connection::completion(session::Tok
     self->post_back([self, token, ec, on_success, result = std::move(result)] {
       self->drive([&](SessionMachine& m, Actions& next) {
         if (ec) {
-          m.on_commit_failed(token, next, broker::refusal_reason(ec));
+          m.on_commit_failed(token, next, broker::refusal_reason(ec), broker::refusal_why(ec));
         } else {
           on_success(m, token, result, next);
         }
@@ -416,6 +416,10 @@ void Connection::execute_one(session::Action& action) {
         } else if constexpr (std::is_same_v<A, session::ReleaseIncoming>) {
           broker_.release_incoming(session_, a, on_done(a.token));
         } else if constexpr (std::is_same_v<A, session::RecordSent>) {
+          // The identifier may be one an acknowledgement of this read just
+          // freed: that removal goes to the store first (the store also
+          // finishes an earlier holder itself, storage/FORMAT.md).
+          flush_delivered();
           broker_.record_sent(session_, a, on_done(a.token));
         } else if constexpr (std::is_same_v<A, session::RecordPubrel>) {
           broker_.record_pubrel(session_, a, on_done(a.token));

@@ -329,6 +329,11 @@ std::optional<model::Message> SessionMachine::will_message() const {
 // --- publish, client to server -------------------------------------------------
 
 void SessionMachine::handle_publish(mqtt::Publish&& p, model::WallTime now, Actions& out) {
+  // [MQTT-3.3.4-6]: a PUBLISH from a client MUST NOT contain a Subscription
+  // Identifier (only the server's PUBLISH to a subscriber carries one).
+  if (is_v5(version_) && !p.properties.subscription_identifiers.empty()) {
+    return disconnect(ReasonCode::kProtocolError, "PUBLISH with a Subscription Identifier", out);
+  }
   if (is_v5(version_) && p.properties.topic_alias) {
     const std::uint16_t alias = *p.properties.topic_alias;
     if (alias == 0 || alias > limits_.topic_alias_maximum) {  // [MQTT-3.3.2-8], [MQTT-3.3.2-9]
@@ -487,7 +492,8 @@ void SessionMachine::on_committed(Token token, model::WallTime now, Actions& out
   pump(now, out);
 }
 
-void SessionMachine::on_commit_failed(Token token, Actions& out, ReasonCode reason) {
+void SessionMachine::on_commit_failed(Token token, Actions& out, ReasonCode reason,
+                                      const char* why) {
   if (token == connect_token_ && connect_token_ != 0) {
     connect_token_ = 0;
     return refuse_connect(ReasonCode::kServerUnavailable, "the store cannot commit", out);
@@ -518,7 +524,12 @@ void SessionMachine::on_commit_failed(Token token, Actions& out, ReasonCode reas
     return flush_acks(out);
   }
   // 3.x has no way to refuse: close without the ack, so the client re-sends.
-  disconnect(ReasonCode::kUnspecifiedError, "the store cannot commit", out);
+  // A refused QoS 2 PUBLISH leaves no trace (D4): its re-send is a new one.
+  if (ack != nullptr && ack->qos2_packet_id != 0 && state_) {
+    state_->incoming_qos2.erase(ack->qos2_packet_id);
+    ack->qos2_packet_id = 0;
+  }
+  disconnect(ReasonCode::kUnspecifiedError, why != nullptr ? why : "the store cannot commit", out);
 }
 
 Token SessionMachine::enqueue_ack(std::optional<mqtt::Packet> packet, bool frees_receive_slot,

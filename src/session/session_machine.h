@@ -67,8 +67,10 @@ class SessionMachine {
   // The store could not commit (D8), or refused (`reason` 0x97 when the data
   // volume is low on space): refuse what waited on it, never ack it. MQTT 5
   // PUBACK/PUBREC carry `reason`; anything else closes the connection.
+  // `why` (a static string) is what the log and a 3.x close say: what refused it.
   void on_commit_failed(Token token, Actions& out,
-                        mqtt::ReasonCode reason = mqtt::ReasonCode::kUnspecifiedError);
+                        mqtt::ReasonCode reason = mqtt::ReasonCode::kUnspecifiedError,
+                        const char* why = nullptr);
   void on_subscribed(Token token, const std::vector<SubscribeResult>& results, model::WallTime now,
                      Actions& out);
   void on_unsubscribed(Token token, const std::vector<bool>& existed, Actions& out);

@@ -153,7 +153,7 @@ class BrokerClient {
       completions_.push_back([this, token, ec] {
         drive([&](session::SessionMachine& m, session::Actions& out) {
           if (ec) {
-            m.on_commit_failed(token, out, broker::refusal_reason(ec));
+            m.on_commit_failed(token, out, broker::refusal_reason(ec), broker::refusal_why(ec));
           } else {
             m.on_committed(token, now_, out);
           }

@@ -117,6 +117,7 @@ class ManualStore final : public storage::DurableStore {
     if (!loads_) return;
     std::unordered_map<storage::MessageId, model::MessagePtr> messages;
     for (const storage::Operation& op : batch.operations) {
+      if (storage::of_ended_session(op)) continue;  // as a real store: dropped
       if (const auto* m = std::get_if<storage::PutMessage>(&op)) {
         messages[m->id] = m->message;
       } else if (const auto* d = std::get_if<storage::PutDelivery>(&op)) {

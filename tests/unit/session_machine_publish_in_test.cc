@@ -510,5 +510,17 @@ TEST(SessionMachinePublishIn, InboundTopicAliasesDoNotOutliveTheConnection) {
   EXPECT_EQ(h.sent_one<mqtt::Disconnect>().reason_code, ReasonCode::kProtocolError);
 }
 
+// [MQTT-3.3.4-6]: a client's PUBLISH MUST NOT carry a Subscription
+// Identifier: a protocol error, and the message goes nowhere.
+TEST(SessionMachinePublishIn, PublishWithASubscriptionIdentifierIsAProtocolError) {
+  SessionHarness h;
+  h.connect_v5();
+  mqtt::Publish p = make_publish("a/b", QoS::kAtLeastOnce, 1);
+  p.properties.subscription_identifiers = {7};
+  h.packet(std::move(p));
+  EXPECT_EQ(h.kinds(), (Kinds{"DISCONNECT", "CloseConnection"})) << h.describe();
+  EXPECT_EQ(h.sent_one<mqtt::Disconnect>().reason_code, ReasonCode::kProtocolError);
+}
+
 }  // namespace
 }  // namespace cairn::test
