@@ -69,6 +69,7 @@ Broker::Attachment Broker::attach(const session::AttachSession& request,
       result = {existing, ++existing->generation, true};
     } else {
       // Clean Start ends the old session: its pending will goes out now.
+      result.discarded_stored = existing->stored;
       will_to_publish = std::move(existing->pending_will);
       existing->pending_will.reset();
       if (will_to_publish && existing->stored) {
@@ -97,7 +98,7 @@ Broker::Attachment Broker::attach(const session::AttachSession& request,
     by_id_[session->id()] = session;
   }
   router_.set_online(session->id(), true);
-  return {session, 1, false};
+  return {session, 1, false, result.discarded_stored};
 }
 
 void Broker::detach(const std::shared_ptr<Session>& session, std::uint64_t generation,
@@ -239,7 +240,10 @@ void Broker::store_session(const std::shared_ptr<Session>& session,
       if (owner) owner->deliveries_ready();
     });
   }
-  submit(std::move(batch), std::move(done));
+  // Through the store even when empty: a barrier that completes after what
+  // was submitted before it, such as the removal of a session this
+  // connection's Clean Start discarded.
+  store_.submit(std::move(batch), std::move(done));
 }
 
 // --- subscriptions ---------------------------------------------------------------

@@ -84,6 +84,9 @@ class Broker {
     std::shared_ptr<Session> session;
     std::uint64_t generation = 0;
     bool session_present = false;
+    // Clean Start ended a session the store held: its removal is submitted,
+    // and the CONNACK must wait for it (store_session orders after it).
+    bool discarded_stored = false;
   };
   // Finds or creates the session of request.client_id and attaches `owner`
   // to it. A connection already attached is kicked with 0x8E [MQTT-3.1.4-3];
@@ -118,6 +121,8 @@ class Broker {
                      Done done);
   void store_session(const std::shared_ptr<Session>& session, const session::StoreSession& request,
                      Done done);
+  // `done` once everything submitted to the store before it has completed.
+  void await_store(Done done) { store_.submit(storage::Batch{}, std::move(done)); }
   // A will from a connection of `generation`: published after its delay.
   void schedule_will(const std::shared_ptr<Session>& session, std::uint64_t generation,
                      const session::ScheduleWill& request, model::WallTime now);

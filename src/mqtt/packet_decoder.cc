@@ -77,12 +77,20 @@ Result decode_connect(Reader& r) {
     return DecodeError{ReasonCode::kMalformedPacket, "password without user name"};
   }
   if (is_v5(c.version)) read_properties(r, in(PacketType::kConnect), c.properties);
+  if (r.ok() && c.properties.authentication_data && !c.properties.authentication_method) {
+    // §3.1.2.11.10: Authentication Data without an Authentication Method.
+    r.fail(ReasonCode::kProtocolError, "authentication data without a method");
+  }
   c.client_id = r.utf8();
   if (has_will) {
     Will& will = c.will.emplace();
     will.qos = static_cast<QoS>(will_qos);
     will.retain = will_retain;
     if (is_v5(c.version)) read_properties(r, kInWill, will.properties);
+    if (r.ok() && will.properties.response_topic &&
+        !model::is_valid_topic_name(*will.properties.response_topic)) {
+      r.fail(ReasonCode::kProtocolError, "will response topic empty or with a wildcard");
+    }
     will.topic = r.utf8();
     if (r.ok() && !model::is_valid_topic_name(will.topic)) {
       r.fail(ReasonCode::kTopicNameInvalid, "invalid will topic");
@@ -134,6 +142,10 @@ Result decode_publish(std::uint8_t flags, Reader& r, ProtocolVersion v) {
   if (qos > 0) p.packet_id = packet_id(r);
   if (is_v5(v)) read_properties(r, in(PacketType::kPublish), p.properties);
   if (!r.ok()) return r.error();
+  if (p.properties.response_topic && !model::is_valid_topic_name(*p.properties.response_topic)) {
+    // [MQTT-3.3.2-14]: a Response Topic is a topic name: no wildcards (nor empty).
+    return DecodeError{ReasonCode::kProtocolError, "response topic empty or with a wildcard"};
+  }
   if (p.topic.empty()) {
     // [MQTT-3.3.2-8]: an empty topic name stands for the one a Topic Alias names.
     if (!is_v5(v)) return DecodeError{ReasonCode::kTopicNameInvalid, "empty topic name"};
@@ -174,7 +186,11 @@ Result decode_subscribe(Reader& r, ProtocolVersion v) {
     if (options & (is_v5(v) ? 0xC0 : 0xFC)) {
       return DecodeError{ReasonCode::kMalformedPacket, "subscription options reserved bits set"};
     }
-    if ((options & 0x03) == 3) return DecodeError{ReasonCode::kMalformedPacket, "QoS 3"};
+    if ((options & 0x03) == 3) {
+      // §3.8.3.1: a Protocol Error in MQTT 5; 3.x closes on a malformed packet.
+      return DecodeError{is_v5(v) ? ReasonCode::kProtocolError : ReasonCode::kMalformedPacket,
+                         "QoS 3"};
+    }
     sub.options.max_qos = static_cast<QoS>(options & 0x03);
     sub.options.no_local = options & 0x04;
     sub.options.retain_as_published = options & 0x08;

@@ -25,8 +25,9 @@ bool is_boolean(PropertyId id) {
   }
 }
 
-// Properties for which 0 is a Protocol Error ([MQTT-3.1.2.11.3], [MQTT-3.1.2.11.4],
-// [MQTT-3.3.2.3.4], [MQTT-3.3.2.3.8]).
+// Properties for which 0 is a Protocol Error (§3.1.2.11.3, §3.1.2.11.4,
+// §3.3.2.3.8); a Topic Alias of 0 is one answered with 0x94 Topic Alias
+// invalid ([MQTT-3.3.2-8], §3.3.4).
 bool must_be_nonzero(PropertyId id) {
   return id == PropertyId::kReceiveMaximum || id == PropertyId::kMaximumPacketSize ||
          id == PropertyId::kTopicAlias || id == PropertyId::kSubscriptionIdentifier;
@@ -34,6 +35,9 @@ bool must_be_nonzero(PropertyId id) {
 
 void check_range(Reader& r, PropertyId id, std::uint32_t value) {
   if (is_boolean(id) && value > 1) r.fail(ReasonCode::kProtocolError, "property value not 0 or 1");
+  if (id == PropertyId::kTopicAlias && value == 0) {
+    return r.fail(ReasonCode::kTopicAliasInvalid, "topic alias 0");
+  }
   if (must_be_nonzero(id) && value == 0) r.fail(ReasonCode::kProtocolError, "property value 0");
 }
 

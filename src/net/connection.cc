@@ -407,7 +407,8 @@ void Connection::execute_one(session::Action& action) {
           session_ = attachment.session;
           generation_ = attachment.generation;
           drive([&](SessionMachine& m, Actions& next) {
-            m.on_attached(session_->state, attachment.session_present, now, next);
+            m.on_attached(session_->state, attachment.session_present, now, next,
+                          attachment.discarded_stored);
           });
         } else if constexpr (std::is_same_v<A, session::RoutePublish>) {
           in_broker_call_ = true;
@@ -415,6 +416,8 @@ void Connection::execute_one(session::Action& action) {
           in_broker_call_ = false;
         } else if constexpr (std::is_same_v<A, session::ReleaseIncoming>) {
           broker_.release_incoming(session_, a, on_done(a.token));
+        } else if constexpr (std::is_same_v<A, session::AwaitStore>) {
+          broker_.await_store(on_done(a.token));
         } else if constexpr (std::is_same_v<A, session::RecordSent>) {
           // The identifier may be one an acknowledgement of this read just
           // freed: that removal goes to the store first (the store also
@@ -638,7 +641,7 @@ void Connection::close_now() {
   Actions actions;
   if (session_) {
     std::lock_guard lock(session_->mutex);
-    machine_.on_connection_closed(actions);
+    machine_.on_connection_closed(actions, /*session_taken=*/!owns_session());
   } else {
     machine_.on_connection_closed(actions);
   }

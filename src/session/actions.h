@@ -109,6 +109,14 @@ struct ReleaseIncoming {
   std::uint16_t packet_id = 0;
 };
 
+// Wait until everything the store was given before this has committed, then
+// on_committed(token): a QoS 2 PUBLISH re-sent on a new connection while the
+// commit its first copy started (on the connection before) is still on its
+// way gets its PUBREC once that commit is done (D1, D4).
+struct AwaitStore {
+  Token token = 0;
+};
+
 struct SubscribeRequest {
   std::string filter;
   model::SubscriptionOptions options;  // max_qos already lowered to Maximum QoS
@@ -199,7 +207,7 @@ struct DetachSession {
 using Action = std::variant<SendPacket, SendPublish, CloseConnection, Authenticate, AccessDenied,
                             AttachSession, RoutePublish, ReleaseIncoming, ApplySubscribe,
                             SendRetained, ApplyUnsubscribe, DeliveryDone, RecordSent, RecordPubrel,
-                            StoreSession, SetKeepAlive, ScheduleWill, DetachSession>;
+                            StoreSession, SetKeepAlive, ScheduleWill, DetachSession, AwaitStore>;
 using Actions = std::vector<Action>;
 
 // The broker's answer to one SubscribeRequest.

@@ -166,7 +166,7 @@ bool SessionMachine::allowed(std::string_view topic, model::TopicAccess access) 
 }
 
 void SessionMachine::on_attached(SessionState& state, bool session_present, model::WallTime now,
-                                 Actions& out) {
+                                 Actions& out, bool discarded_stored) {
   state_ = &state;
   const bool was_persistent = state.persistent();
   state.client_id = client_id_;
@@ -178,8 +178,10 @@ void SessionMachine::on_attached(SessionState& state, bool session_present, mode
     closing_ = false;
     return on_connection_closed(out);
   }
-  if (expiry_interval_ > 0 || was_persistent) {
-    // D1: CONNACK of a persistent session only after its record is committed.
+  if (expiry_interval_ > 0 || was_persistent || discarded_stored) {
+    // D1: CONNACK of a persistent session only after its record is committed;
+    // after a Clean Start that ended a stored session, only once that removal
+    // is durable, or a crash would bring the discarded session back.
     connect_token_ = next_token_++;
     out.push_back(StoreSession{connect_token_, expiry_interval_, scheduled_will()});
     return;
@@ -283,7 +285,7 @@ void SessionMachine::on_kicked(ReasonCode reason, Actions& out) {
   disconnect(reason, "closed by the server", out);
 }
 
-void SessionMachine::on_connection_closed(Actions& out) {
+void SessionMachine::on_connection_closed(Actions& out, bool session_taken) {
   if (phase_ == Phase::kClosed) return;
   const bool attached = state_ != nullptr;
   const bool attaching = phase_ == Phase::kAttaching && !attached;
@@ -296,7 +298,9 @@ void SessionMachine::on_connection_closed(Actions& out) {
     if (auto will = scheduled_will()) out.push_back(std::move(*will));
   }
   out.push_back(DetachSession{expiry_interval_});
-  state_->send_window = 0;
+  // The session's state is another connection's once it has been taken over:
+  // its window is that connection's to set.
+  if (!session_taken) state_->send_window = 0;
   state_ = nullptr;
 }
 
@@ -360,8 +364,16 @@ void SessionMachine::handle_publish(mqtt::Publish&& p, model::WallTime now, Acti
       // D4: a PUBLISH re-sent with an identifier we hold is not routed again.
       auto it = state_->incoming_qos2.find(p.packet_id);
       if (it != state_->incoming_qos2.end()) {
-        // Committed: PUBREC again; not yet: the first PUBREC is on its way.
-        if (it->second) enqueue_ack(response<mqtt::Pubrec>(p.packet_id), false, true);
+        // Committed: PUBREC again; not yet: the first PUBREC is on its way,
+        // unless the first copy came on an earlier connection, whose PUBREC
+        // went with it: this one's goes once that commit is done.
+        if (it->second) {
+          enqueue_ack(response<mqtt::Pubrec>(p.packet_id), false, true);
+        } else if (!awaiting_commit_of(p.packet_id)) {
+          const Token token = enqueue_ack(response<mqtt::Pubrec>(p.packet_id), false, false);
+          find_ack(token)->qos2_packet_id = p.packet_id;
+          out.push_back(AwaitStore{token});
+        }
         return flush_acks(out);
       }
     }
@@ -486,7 +498,18 @@ void SessionMachine::on_committed(Token token, model::WallTime now, Actions& out
   ack->ready = true;
   if (ack->qos2_packet_id != 0 && state_) {
     auto it = state_->incoming_qos2.find(ack->qos2_packet_id);
-    if (it != state_->incoming_qos2.end()) it->second = true;
+    if (it != state_->incoming_qos2.end()) {
+      it->second = true;
+    } else {
+      // The commit this PUBREC waited for (AwaitStore) failed or was
+      // refused: the message is not stored, so it is refused here too.
+      ack->qos2_packet_id = 0;
+      if (!is_v5(version_)) {
+        ack->packet.reset();  // 3.x cannot refuse: closed without it, the client re-sends
+        return disconnect(ReasonCode::kUnspecifiedError, "the store cannot commit", out);
+      }
+      std::get<mqtt::Pubrec>(*ack->packet).reason_code = ReasonCode::kUnspecifiedError;
+    }
   }
   flush_acks(out);
   pump(now, out);
@@ -530,6 +553,11 @@ void SessionMachine::on_commit_failed(Token token, Actions& out, ReasonCode reas
     ack->qos2_packet_id = 0;
   }
   disconnect(ReasonCode::kUnspecifiedError, why != nullptr ? why : "the store cannot commit", out);
+}
+
+bool SessionMachine::awaiting_commit_of(std::uint16_t packet_id) const {
+  return std::any_of(acks_.begin(), acks_.end(),
+                     [packet_id](const PendingAck& a) { return a.qos2_packet_id == packet_id; });
 }
 
 Token SessionMachine::enqueue_ack(std::optional<mqtt::Packet> packet, bool frees_receive_slot,

@@ -54,15 +54,19 @@ class SessionMachine {
   void on_kicked(mqtt::ReasonCode reason, Actions& out);
   // The network connection is gone (peer, I/O error, or our own close).
   // Schedules the will unless a normal DISCONNECT cancelled it, and detaches
-  // the session. Idempotent.
-  void on_connection_closed(Actions& out);
+  // the session. Idempotent. `session_taken`: another connection has taken
+  // the session over (or it ended), so its state is not this one's to change.
+  void on_connection_closed(Actions& out, bool session_taken = false);
 
   // --- completions from the driver -----------------------------------------
   // The driver's answer to Authenticate: refuse the CONNECT (CONNACK with
   // the reason) or go on to attach the session, the will's topic checked
   // against the ACL first (0x87 Not authorized when it may not be written).
   void on_authenticated(AuthResult&& result, Actions& out);
-  void on_attached(SessionState& state, bool session_present, model::WallTime now, Actions& out);
+  // `discarded_stored`: Clean Start ended a session the store held; the
+  // CONNACK waits until its removal is durable, whatever the new session is.
+  void on_attached(SessionState& state, bool session_present, model::WallTime now, Actions& out,
+                   bool discarded_stored = false);
   void on_committed(Token token, model::WallTime now, Actions& out);
   // The store could not commit (D8), or refused (`reason` 0x97 when the data
   // volume is low on space): refuse what waited on it, never ack it. MQTT 5
@@ -145,6 +149,8 @@ class SessionMachine {
   Token enqueue_ack(std::optional<mqtt::Packet> packet, bool frees_receive_slot, bool ready);
   void flush_acks(Actions& out);
   PendingAck* find_ack(Token token);
+  // Whether a PUBREC of this connection waits for the commit of `packet_id`.
+  bool awaiting_commit_of(std::uint16_t packet_id) const;
   std::uint16_t send_window() const noexcept;
   bool topic_within_limits(std::string_view topic) const noexcept;
   // The ACL's answer for this client (limits_.access; none allows all).

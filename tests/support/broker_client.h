@@ -180,12 +180,15 @@ class BrokerClient {
             session_ = attachment.session;
             generation_ = attachment.generation;
             drive([&](session::SessionMachine& m, session::Actions& out) {
-              m.on_attached(session_->state, attachment.session_present, now_, out);
+              m.on_attached(session_->state, attachment.session_present, now_, out,
+                            attachment.discarded_stored);
             });
           } else if constexpr (std::is_same_v<A, session::RoutePublish>) {
             broker_.route(session_, a, a.token == 0 ? broker::Broker::Done{} : on_done(a.token));
           } else if constexpr (std::is_same_v<A, session::ReleaseIncoming>) {
             broker_.release_incoming(session_, a, on_done(a.token));
+          } else if constexpr (std::is_same_v<A, session::AwaitStore>) {
+            broker_.await_store(on_done(a.token));
           } else if constexpr (std::is_same_v<A, session::RecordSent>) {
             broker_.record_sent(session_, a, on_done(a.token));
           } else if constexpr (std::is_same_v<A, session::RecordPubrel>) {
@@ -236,7 +239,8 @@ class BrokerClient {
     session::Actions actions;
     if (session_) {
       std::lock_guard lock(session_->mutex);
-      machine_.on_connection_closed(actions);
+      machine_.on_connection_closed(actions,
+                                    session_->generation != generation_ || session_->ended);
     } else {
       machine_.on_connection_closed(actions);
     }

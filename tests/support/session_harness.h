@@ -215,6 +215,8 @@ inline std::string kind(const session::Action& action) {
           return "SetKeepAlive";
         } else if constexpr (std::is_same_v<A, session::ScheduleWill>) {
           return "ScheduleWill";
+        } else if constexpr (std::is_same_v<A, session::AwaitStore>) {
+          return "AwaitStore";
         } else {
           static_assert(std::is_same_v<A, session::DetachSession>);
           return "DetachSession";

@@ -218,6 +218,32 @@ std::vector<MalformedCase> connect_flag_cases() {
         0x00, 0x01, 'w',                           // will topic "w"
         0x00, 0x01, 'p'},                          // will message "p"
        kMalformed},
+      // A will topic is a topic name: no wildcard [MQTT-4.7.0-1], not empty
+      // [MQTT-4.7.3-1]: 0x90.
+      {"V311_WillTopicPlus",
+       kV311,
+       {0x10, 0x15,                      // CONNECT, RL 21
+        0x00, 0x04, 'M', 'Q', 'T', 'T',  // "MQTT"
+        0x04,                            // level 4
+        0x06,                            // will flag + clean session
+        0x00, 0x3C,                      // keep alive 60
+        0x00, 0x01, 'c',                 // client id "c"
+        0x00, 0x03, 'w', '/', '+',       // will topic "w/+"
+        0x00, 0x01, 'p'},                // will message "p"
+       kNameInvalid},
+      {"V5_WillTopicEmpty",
+       kV5,
+       {0x10, 0x14,                      // CONNECT, RL 20
+        0x00, 0x04, 'M', 'Q', 'T', 'T',  // "MQTT"
+        0x05,                            // level 5
+        0x06,                            // will flag + clean start
+        0x00, 0x3C,                      // keep alive 60
+        0x00,                            // property length 0
+        0x00, 0x01, 'c',                 // client id "c"
+        0x00,                            // will property length 0
+        0x00, 0x00,                      // will topic ""
+        0x00, 0x01, 'p'},                // will payload "p"
+       kNameInvalid},
       // 3.x: password flag without user name flag [MQTT-3.1.2-22]: 0x81.
       {"V311_PasswordWithoutUserName",
        kV311,

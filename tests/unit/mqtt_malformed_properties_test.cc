@@ -214,13 +214,30 @@ std::vector<MalformedCase> zero_cases() {
       {"Connack_ReceiveMaximum0", kV5, connack({0x21, 0x00, 0x00}), kProtocolError},
       {"Connect_MaximumPacketSize0", kV5, connect({0x27, 0x00, 0x00, 0x00, 0x00}), kProtocolError},
       {"Connack_MaximumPacketSize0", kV5, connack({0x27, 0x00, 0x00, 0x00, 0x00}), kProtocolError},
-      {"Publish_TopicAlias0", kV5, publish({0x23, 0x00, 0x00}), kProtocolError},
+      // [MQTT-3.3.2-8], §3.3.4: a Topic Alias of 0 gets 0x94 Topic Alias invalid.
+      {"Publish_TopicAlias0", kV5, publish({0x23, 0x00, 0x00}), ReasonCode::kTopicAliasInvalid},
       {"Publish_EmptyTopicTopicAlias0", kV5,
        frame(0x30, cat({str(""), props({0x23, 0x00, 0x00})})),  // topic "", Topic Alias 0
-       kProtocolError},
+       ReasonCode::kTopicAliasInvalid},
       {"Subscribe_SubscriptionIdentifier0", kV5, subscribe({0x0B, 0x00}), kProtocolError},
       {"Publish_SubscriptionIdentifier0", kV5, publish({0x0B, 0x00}), kProtocolError},
       {"Publish_SecondSubscriptionIdentifier0", kV5, publish({0x0B, 0x01, 0x0B, 0x00}),
+       kProtocolError},
+  };
+}
+
+// ---- What a property says that its packet may not: 0x82 ----
+std::vector<MalformedCase> meaning_cases() {
+  return {
+      // [MQTT-3.3.2-14]: a Response Topic names a topic: no wildcard, not empty.
+      {"Publish_ResponseTopicPlus", kV5, publish({0x08, 0x00, 0x03, 'a', '/', '+'}),
+       kProtocolError},
+      {"Publish_ResponseTopicHash", kV5, publish({0x08, 0x00, 0x01, '#'}), kProtocolError},
+      {"Publish_ResponseTopicEmpty", kV5, publish({0x08, 0x00, 0x00}), kProtocolError},
+      {"Will_ResponseTopicHash", kV5, connect_with_will({0x08, 0x00, 0x03, 'a', '/', '#'}),
+       kProtocolError},
+      // §3.1.2.11.10: Authentication Data without an Authentication Method.
+      {"Connect_AuthenticationDataWithoutMethod", kV5, connect({0x16, 0x00, 0x01, 0x01}),
        kProtocolError},
   };
 }
@@ -352,6 +369,8 @@ INSTANTIATE_TEST_SUITE_P(Duplicate, MalformedProperties, ::testing::ValuesIn(dup
 INSTANTIATE_TEST_SUITE_P(ZeroOrOne, MalformedProperties, ::testing::ValuesIn(boolean_cases()),
                          case_name<MalformedCase>);
 INSTANTIATE_TEST_SUITE_P(Zero, MalformedProperties, ::testing::ValuesIn(zero_cases()),
+                         case_name<MalformedCase>);
+INSTANTIATE_TEST_SUITE_P(Meaning, MalformedProperties, ::testing::ValuesIn(meaning_cases()),
                          case_name<MalformedCase>);
 INSTANTIATE_TEST_SUITE_P(Length, MalformedProperties, ::testing::ValuesIn(length_cases()),
                          case_name<MalformedCase>);

@@ -124,7 +124,7 @@ std::vector<MalformedCase> subscribe_cases() {
       {"V311_OptionsBit7", kV311, subscribe(kV311, "a", 0x82), kMalformed},
       {"V31_OptionsQoS3", kV31, subscribe(kV31, "a", 0x03), kMalformed},
       {"V31_OptionsBit5", kV31, subscribe(kV31, "a", 0x20), kMalformed},
-      {"V5_OptionsQoS3", kV5, subscribe(kV5, "a", 0x03), kMalformed},
+      {"V5_OptionsQoS3", kV5, subscribe(kV5, "a", 0x03), kProtocolError},  // §3.8.3.1
       {"V5_OptionsBit6", kV5, subscribe(kV5, "a", 0x40), kMalformed},
       {"V5_OptionsBit7", kV5, subscribe(kV5, "a", 0x81), kMalformed},
       {"V5_OptionsBits6And7", kV5, subscribe(kV5, "a", 0xC0), kMalformed},
@@ -137,7 +137,7 @@ std::vector<MalformedCase> subscribe_cases() {
         0x02,             // QoS 2
         0x00, 0x01, 'b',  // filter "b"
         0x03},            // QoS 3
-       kMalformed},
+       kProtocolError},
       // Retain Handling 3; No Local on a shared subscription [MQTT-3.8.3-4]: 0x82.
       {"V5_RetainHandling3", kV5, subscribe(kV5, "a", 0x30), kProtocolError},
       {"V5_RetainHandling3QoS1", kV5, subscribe(kV5, "a", 0x31), kProtocolError},
