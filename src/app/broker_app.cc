@@ -1,6 +1,8 @@
 #include "app/broker_app.h"
 
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -12,6 +14,7 @@
 #include "app/access_setup.h"
 #include "base/version.h"
 #include "config/listen_address.h"
+#include "storage/free_space_guard.h"
 
 namespace cairn::app {
 namespace {
@@ -71,7 +74,41 @@ broker::BrokerSettings broker_settings(const config::Config& c) {
   return s;
 }
 
+// The volume's free space, read at the data directory or, before it exists,
+// at the nearest directory above it that does.
+std::optional<std::uint64_t> free_space_at(std::filesystem::path dir) {
+  std::error_code ec;
+  while (!dir.empty() && !std::filesystem::exists(dir, ec)) {
+    if (dir == dir.parent_path()) break;
+    dir = dir.parent_path();
+  }
+  return storage::FreeSpaceGuard::statvfs_probe(dir.empty() ? "." : dir.string());
+}
+
+// Start-up waits while the volume is below the free-space guard: a store
+// opened then would refuse every publish, and recovery itself writes. The
+// wait says why and what ends it.
+void wait_for_free_space(const config::Config& config) {
+  const std::uint64_t min = std::uint64_t{config.min_free_space_mb} << 20;
+  if (min == 0) return;
+  std::chrono::steady_clock::time_point said{};
+  for (;;) {
+    const std::optional<std::uint64_t> free = free_space_at(config.data_dir);
+    if (!free || *free >= min) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (said == std::chrono::steady_clock::time_point{} || now - said >= std::chrono::seconds(30)) {
+      spdlog::warn(
+          "start-up waits: the volume of {} has {} MiB free, below storage.min_free_space_mb = "
+          "{}; cairn opens its store once there is room (free some space, or lower the setting)",
+          config.data_dir, *free >> 20, config.min_free_space_mb);
+      said = now;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
 recovery::Recovered open_store(const config::Config& config) {
+  wait_for_free_space(config);
   storage::LeveldbStore::Options options;
   options.directory = config.data_dir;
   options.min_free_bytes = std::uint64_t{config.min_free_space_mb} * 1024 * 1024;
@@ -178,12 +215,26 @@ void BrokerApp::arm_housekeeping() {
   housekeeping_.expires_after(std::chrono::seconds(1));
   housekeeping_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
+    if (recovered_.store->failed()) return exit_on_store_failure();
     recovered_.store->refresh_space();
     broker_.tick(std::chrono::system_clock::now());
     ++ticks_;
     if (config_.sys_interval != 0 && ticks_ % config_.sys_interval == 0) publish_sys();
     arm_housekeeping();
   });
+}
+
+void BrokerApp::exit_on_store_failure() {
+  // Never retried in place (the fsyncgate lesson: a retried sync can succeed
+  // over lost pages). Nothing unstored was acknowledged meanwhile (D8); a
+  // restart recovers everything that was.
+  spdlog::critical(
+      "the store in {} failed and accepts nothing more (its error is logged above); closing "
+      "every client and exiting with status {} so that the service manager restarts cairn, whose "
+      "recovery reads back every acknowledged message",
+      config_.data_dir, kStoreFailedExit);
+  exit_code_ = kStoreFailedExit;
+  shutdown();
 }
 
 void BrokerApp::publish_sys() {
@@ -268,7 +319,7 @@ int BrokerApp::run_until_signal() {
     shutdown();
   });
   main_.run();
-  return 0;
+  return exit_code_;
 }
 
 void BrokerApp::shutdown() {

@@ -55,6 +55,12 @@ class ConfigRefused : public std::runtime_error {
 using StoreDecorator =
     std::function<std::unique_ptr<storage::DurableStore>(storage::DurableStore& store)>;
 
+// The exit status when the store has failed (EX_TEMPFAIL): cairn is crash-only
+// there. It closes every client and exits so that its service manager
+// restarts it, and the restart's recovery, the path every crash takes, opens
+// the store afresh (DESIGN.md D8).
+inline constexpr int kStoreFailedExit = 75;
+
 class BrokerApp {
  public:
   // Opens the store in config.data_dir and loads what it holds into the
@@ -88,6 +94,8 @@ class BrokerApp {
 
  private:
   void arm_housekeeping();
+  // The store latched failed: say why, close every client, exit with kStoreFailedExit.
+  void exit_on_store_failure();
   void arm_reload(boost::asio::signal_set& hangups);
   // Builds access_ from [auth] and the listeners about to open; throws
   // ConfigRefused with the key when the configuration cannot be served.
@@ -118,6 +126,8 @@ class BrokerApp {
   // them, so it stops serving before they go.
   std::unique_ptr<metrics::MetricsServer> metrics_;
   bool stopped_ = false;
+  // What run_until_signal() returns: 0, or kStoreFailedExit.
+  int exit_code_ = 0;
   std::chrono::steady_clock::time_point started_;
   std::uint64_t ticks_ = 0;
 };

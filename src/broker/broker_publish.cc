@@ -47,6 +47,11 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
     if (!also.empty()) submit(storage::Batch{std::move(also)}, [](std::error_code) {});
     if (done) done(why);
   };
+  if (message->qos != QoS::kAtMostOnce && store_.failed()) {
+    // D8: once the store has failed no QoS 1/2 publish is acknowledged, not
+    // even one that only non-persistent sessions receive (nothing to store).
+    return refuse(storage::StoreErrc::kFailed);
+  }
   if (message->qos != QoS::kAtMostOnce && store_.space_low()) {
     // Refused before anything is stored or routed: the publisher keeps it
     // and may send it again once space returns (D8).

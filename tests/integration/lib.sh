@@ -6,6 +6,9 @@
 #   free_port                    one such port
 #   status COMMAND...            the command's exit status, its output discarded
 #                                (mosquitto_pub/sub exit with the CONNACK code when refused)
+#   stop_cairn PID LOG           SIGTERM, then cairn must exit 0 and its log hold no
+#                                sanitizer report: a leak or a use after free at shutdown
+#                                fails the test (counted as check does, the report printed)
 
 check() {  # name expected actual
   if [[ "$2" == "$3" ]]; then
@@ -51,4 +54,18 @@ status() {
   local rc=0
   "$@" >/dev/null 2>&1 || rc=$?
   echo "$rc"
+}
+stop_cairn() {  # pid log
+  local rc=0
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || rc=$?
+  check "cairn exits 0 at SIGTERM" 0 "$rc"
+  local report='ERROR: [A-Za-z]+Sanitizer|runtime error:|SUMMARY: [A-Za-z]+Sanitizer'
+  if grep -qE "$report" "$2"; then
+    failed=$((failed + 1))
+    echo "FAIL: a sanitizer report in $2:"
+    grep -E -A 30 "$report" "$2" | head -80
+  else
+    passed=$((passed + 1))
+  fi
 }

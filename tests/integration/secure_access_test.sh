@@ -229,5 +229,7 @@ got="$("${ws_client[@]}" receive "${carol_ws[@]}" --id carol-durable --keep-sess
 check "acked over wss, survived kill -9, delivered over ws" \
   "news/durable wss 1 news/durable wss 2 news/durable wss 3 " "$got"
 
+stop_cairn "$pid" "$dir/log"
+pid=""
 echo "secure_access: $passed passed, $failed failed"
 ((failed == 0))

@@ -243,8 +243,7 @@ wait "$sub_pid" || true
 sub_pid=""
 check "a subscriber connected before SIGHUP still receives" "hup/a after reload" "$(cat hup.out)"
 
-kill "$pid"
-wait "$pid" || true
+stop_cairn "$pid" "$dir/log"
 pid=""
 echo "tls_listeners: $passed passed, $failed failed"
 ((failed == 0))

@@ -72,8 +72,8 @@ if ! grep -q "closing: WebSocket handshake failed (listener\[1\]): path '/wrong'
   echo "FAIL: the refused upgrade is not logged with its reason"
   failed=1
 fi
-kill "$pid"
-wait "$pid" || true
+passed=0
+stop_cairn "$pid" "$dir/log"
 pid=""
 status=$failed
 echo "websocket_listeners: $([[ $failed == 0 ]] && echo passed || echo failed)"

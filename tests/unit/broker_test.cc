@@ -182,6 +182,24 @@ TEST_F(BrokerTest, StoreFailureRefusesAndDeliversNothing) {
   EXPECT_TRUE(queue_of(sub).empty());
 }
 
+// D8, issue 17 item 5: once the store has failed, no QoS 1/2 publish is
+// acknowledged, not even one whose subscribers are all non-persistent (it has
+// nothing to store, so nothing used to stop its PUBACK). QoS 0 still flows.
+TEST_F(BrokerTest, FailedStoreRefusesQos1And2EvenWithNothingToStore) {
+  Client sub = connect("sub", 0);
+  subscribe(sub, "a/b", QoS::kExactlyOnce);
+  Client pub = connect("pub", 0);
+  store_.fail_all();
+  auto* q1 = publish(pub.session(), message("a/b", QoS::kAtLeastOnce));
+  auto* q2 = publish(pub.session(), message("a/b", QoS::kExactlyOnce));
+  auto* q0 = publish(pub.session(), message("a/b", QoS::kAtMostOnce));
+  ASSERT_TRUE(q1->has_value() && q2->has_value() && q0->has_value());
+  EXPECT_EQ(q1->value(), storage::StoreErrc::kFailed);
+  EXPECT_EQ(q2->value(), storage::StoreErrc::kFailed);
+  EXPECT_FALSE(q0->value());
+  EXPECT_EQ(queue_of(sub).size(), 1u);  // the QoS 0 one
+}
+
 TEST_F(BrokerTest, Qos2DedupRecordIsInTheMessageBatchForAPersistentPublisher) {
   Client sub = connect("sub", 3600);
   subscribe(sub, "t", QoS::kExactlyOnce);

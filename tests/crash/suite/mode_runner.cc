@@ -114,7 +114,8 @@ ModeResult run_mode(const ModeOptions& o) {
   DrainWatch watch;
   std::mt19937_64 random(o.seed);
   std::uniform_int_distribution<int> load_ms(o.min_load_ms, o.max_load_ms);
-  double last_start_ms = 100;  // spawn to listening, the last time
+  double last_start_ms = 100;      // spawn to listening, the last time
+  std::uint64_t acked_before = 0;  // QoS 1 and 2 acknowledged in the cycles before
   for (int cycle = 1; cycle <= o.cycles; ++cycle) {
     const int load = load_ms(random);
     // The second kill of the recovery mode lands within the time the last
@@ -380,6 +381,17 @@ ModeResult run_mode(const ModeOptions& o) {
       result.refused +=
           static_cast<std::uint64_t>(std::count(s.fates.begin(), s.fates.end(), Fate::kRefused));
     }
+    // A floor under the checks: a broker that refused or dropped every
+    // publish would lose nothing. Each cycle must see acknowledged traffic,
+    // and refusals only where the mode makes them (the disk mode's full volume).
+    if (result.acked_qos1 + result.acked_qos2 <= acked_before) {
+      tally.problem("no publish was acknowledged in this cycle: nothing was tested");
+    }
+    acked_before = result.acked_qos1 + result.acked_qos2;
+    if (!volume && result.refused > 0) {
+      tally.problem(std::to_string(result.refused) +
+                    " publishes refused, in a mode where nothing should be");
+    }
     result.delivered = delivered;
     result.lost = tally.lost;
     result.duplicated_qos1 = tally.duplicated_qos1;
@@ -403,6 +415,15 @@ ModeResult run_mode(const ModeOptions& o) {
     }
   }
   broker.stop();
+  // Each mode proves it did what it says, or its passes prove nothing.
+  if (o.mode == "recovery" && result.crashes_during_recovery == 0) {
+    result.failure = "no second crash landed while the broker was starting, in " +
+                     std::to_string(o.cycles) + " cycles: recovery was never interrupted";
+  }
+  if (power && result.bytes_discarded == 0) {
+    result.failure = "the power cuts discarded no unsynced byte in " + std::to_string(o.cycles) +
+                     " cycles: nothing was lost to lose";
+  }
   return result;
 }
 

@@ -71,7 +71,7 @@ const std::vector<Column>& columns() {
       {"first redelivery ms p50/p99/max", [](const ModeResult& m) { return three(m.first_ms); }},
       {"verdict",
        [](const ModeResult& m) -> std::string {
-         if (!m.skipped.empty()) return "skipped";
+         if (!m.skipped.empty()) return m.skip_allowed ? "skipped (allowed)" : "NOT RUN: FAIL";
          return m.passed() ? "pass" : "FAIL";
        }},
   };
@@ -81,7 +81,10 @@ const std::vector<Column>& columns() {
 std::string notes(const Report& report, const std::string& bullet) {
   std::string out;
   for (const ModeResult& m : report.modes) {
-    if (!m.skipped.empty()) out += bullet + m.mode + ": skipped: " + m.skipped + "\n";
+    if (!m.skipped.empty()) {
+      out += bullet + m.mode + (m.skip_allowed ? ": skipped (--allow-skip): " : ": NOT RUN: ") +
+             m.skipped + "\n";
+    }
     if (!m.failure.empty()) {
       out += bullet + m.mode + ": FAILED at cycle " + std::to_string(m.failed_cycle) + ": " +
              m.failure + "\n";
@@ -118,7 +121,10 @@ std::string notes(const Report& report, const std::string& bullet) {
 bool Report::passed() const {
   bool ran = false;
   for (const ModeResult& m : modes) {
-    if (!m.skipped.empty()) continue;
+    if (!m.skipped.empty()) {
+      if (!m.skip_allowed) return false;  // a mode that cannot run is no pass
+      continue;
+    }
     ran = true;
     if (!m.passed()) return false;
   }

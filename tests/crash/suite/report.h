@@ -11,7 +11,9 @@ namespace cairn::crashtest {
 struct ModeResult {
   std::string mode;
   std::string skipped;  // why the mode did not run; empty when it ran
-  int cycles = 0;       // completed
+  // A mode that did not run fails the run unless --allow-skip named it.
+  bool skip_allowed = false;
+  int cycles = 0;  // completed
   std::uint64_t acked_qos1 = 0;
   std::uint64_t acked_qos2 = 0;
   std::uint64_t delivered = 0;
@@ -36,6 +38,7 @@ struct ModeResult {
   std::string failure;
   int failed_cycle = 0;
 
+  // A mode that ran and kept every promise.
   bool passed() const {
     return skipped.empty() && failure.empty() && lost == 0 && duplicated_qos2 == 0 &&
            unpublished == 0 && retained_rolled_back == 0 && sessions_lost == 0 &&
@@ -48,6 +51,8 @@ struct Report {
   std::string binary;
   std::string replay;  // the command line that replays the run
   std::vector<ModeResult> modes;
+  // Every mode ran and passed, or did not run and was allowed to skip; and
+  // at least one ran.
   bool passed() const;
 };
 

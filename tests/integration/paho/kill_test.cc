@@ -402,6 +402,10 @@ void run_cycles(End end, int cycles) {
   for (auto& p : publishers) ledgers.push_back(p->ledger());
   std::cout << "[kill] summary: " << how << ", " << cycles << " cycles, seed " << seed << ": "
             << summary(ledgers, subscribers, restarts_ms) << std::endl;
+  for (auto& p : publishers) p->stop();
+  broker.stop();
+  // A sanitizer report at shutdown ends cairn with a non-zero status.
+  EXPECT_EQ(broker.status(), "exit 0") << "cairn did not shut down cleanly; log:\n" << broker.log();
 }
 
 TEST(Kill, AcknowledgedMessagesSurviveSigkill) {
