@@ -53,7 +53,10 @@ struct BrokerSettings {
   // What a persistent session keeps of its queue in memory while connected
   // (limits.memory_window_messages, limits.memory_window_mb); the rest is
   // read back from the store as the client takes it (D7). A disconnected
-  // session keeps none of its stored deliveries in memory.
+  // session keeps none of its stored deliveries in memory. What cannot be
+  // stored (QoS 0, a non-persistent session's deliveries) is bounded by the
+  // window's bytes too: past them it is dropped (QoS 0) or meets the queue
+  // full policy (QoS 1/2).
   std::size_t memory_window = 1'000;
   std::uint64_t memory_window_bytes = 4ULL << 20;
 };
@@ -186,6 +189,10 @@ class Broker {
   // Whether `session` has max_queued deliveries waiting beyond its free
   // window. REQUIRES: session.mutex held.
   bool queue_full(const Session& session) const;
+  // Whether its queue in memory holds the memory window's bytes: the bound
+  // of what cannot be paged to disk (QoS 0, a non-persistent session's
+  // deliveries). REQUIRES: session.mutex held.
+  bool memory_full(const Session& session) const;
   // Counts and logs a delivery dropped for a full session. REQUIRES: its mutex held.
   void count_drop(Session& session, const model::Message& message);
   // Adds deliveries to their sessions' queues and wakes the attached connections.

@@ -77,7 +77,11 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
       if (session->ended) continue;
       // QoS 0 is not queued for a disconnected session.
       if (d.qos == QoS::kAtMostOnce && !session->online) continue;
-      if (d.qos != QoS::kAtMostOnce && refuse_when_full && queue_full(*session)) {
+      // What is not stored (QoS 0, a non-persistent session's) cannot wait
+      // on disk: its memory is bounded by the memory window (D7).
+      const bool unstored = d.qos == QoS::kAtMostOnce || !session->state.persistent();
+      const bool full = queue_full(*session) || (unstored && memory_full(*session));
+      if (d.qos != QoS::kAtMostOnce && refuse_when_full && full) {
         // Nobody gets it and nothing is stored: the publisher still has it
         // (limits.queue_full_policy = "refuse"). Logged at the 1st, 2nd,
         // 4th... refusal for a session.
@@ -86,14 +90,15 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
         if ((refused & (refused - 1)) == 0) {
           spdlog::warn(
               "client '{}': queue full ({} messages, {} bytes; limits.max_queued_messages, "
-              "limits.max_queued_mb), a publish on '{}' to it is refused "
+              "limits.max_queued_mb, or limits.memory_window_mb for a non-persistent "
+              "session), a publish on '{}' to it is refused "
               "(limits.queue_full_policy = \"refuse\"); {} refused so far",
               session->state.client_id, session->state.queue.size() + session->paged.count,
               session->state.queue.bytes() + session->paged.bytes, message->topic, refused);
         }
         return refuse(BrokerErrc::kQueueFull);
       }
-      if (queue_full(*session)) {
+      if (full) {
         // Dropped for this session before anything is stored for it, so a
         // restart cannot bring it back (QoS 0, or "drop").
         count_drop(*session, *message);
@@ -174,6 +179,11 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
          });
 }
 
+bool Broker::memory_full(const Session& session) const {
+  return settings_.memory_window_bytes != 0 &&
+         session.state.queue.bytes() >= settings_.memory_window_bytes;
+}
+
 bool Broker::queue_full(const Session& session) const {
   const session::SessionState& state = session.state;
   // Messages an online client's window has room for are not waiting: they
@@ -196,7 +206,8 @@ void Broker::count_drop(Session& session, const model::Message& message) {
   if ((dropped & (dropped - 1)) == 0) {
     spdlog::warn(
         "client '{}': queue full ({} messages, {} bytes; limits.max_queued_messages, "
-        "limits.max_queued_mb), message on '{}' dropped for it; {} dropped so far",
+        "limits.max_queued_mb, or limits.memory_window_mb for what cannot wait on disk: QoS 0 "
+        "and non-persistent sessions), message on '{}' dropped for it; {} dropped so far",
         session.state.client_id, session.state.queue.size() + session.paged.count,
         session.state.queue.bytes() + session.paged.bytes, message.topic, dropped);
   }
@@ -213,7 +224,7 @@ void Broker::enqueue(std::vector<Queued>& queued) {
       // and is never dropped after it (its record would outlive the drop):
       // commits in flight at the check may take the queue a little past the
       // limit. What was never stored is checked again here.
-      if (q.delivery.sequence == 0 && queue_full(*q.session)) {
+      if (q.delivery.sequence == 0 && (queue_full(*q.session) || memory_full(*q.session))) {
         count_drop(*q.session, *q.delivery.message);
         continue;
       }

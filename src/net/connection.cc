@@ -256,6 +256,10 @@ template <class Call>
 void Connection::drive(Call&& call) {
   Actions actions = take_actions();
   bool page_in = false;
+  // What pump() may encode into the output buffer (backpressure, D7).
+  machine_.set_output_room(output_.size() >= settings_.max_output_bytes
+                               ? 0
+                               : settings_.max_output_bytes - output_.size());
   if (session_) {
     std::unique_lock lock(session_->mutex);
     if (!owns_session()) {

@@ -79,8 +79,16 @@ class SessionMachine {
                      Actions& out);
   void on_unsubscribed(Token token, const std::vector<bool>& existed, Actions& out);
   // Deliveries were queued in the attached SessionState, or the in-flight
-  // window may have room: send what it allows.
+  // window may have room: send what it allows, and what the output room
+  // allows (set_output_room).
   void pump(model::WallTime now, Actions& out);
+  // The bytes the driver's output buffer has room for (its bound minus what
+  // waits in it), told before each call: a pump takes deliveries from the
+  // queue only until their footprints fill it (the first one always goes).
+  // A slow reader's backlog, QoS 0 included, then waits in its session,
+  // where the queue limits and paging apply, not encoded in the output
+  // buffer (issue 17, item 4). Unlimited until set.
+  void set_output_room(std::size_t bytes) noexcept { output_room_ = bytes; }
   // Queues one delivery (a retained message after SUBACK, or a routed one the
   // driver hands over directly) and sends it if the window allows.
   void deliver(Delivery delivery, model::WallTime now, Actions& out);
@@ -211,6 +219,7 @@ class SessionMachine {
   base::RingQueue<ParkedPublish> parked_;
 
   Token next_token_ = 1;
+  std::size_t output_room_ = static_cast<std::size_t>(-1);
   base::RingQueue<PendingAck> acks_;
 };
 

@@ -91,11 +91,15 @@ void SessionMachine::pump(model::WallTime now, Actions& out) {
   if (phase_ != Phase::kConnected || closing_ || state_ == nullptr) return;
   resend_awaiting(now, out);
   auto& queue = state_->queue;
-  while (!queue.empty()) {
+  std::size_t room = output_room_;
+  while (!queue.empty() && room > 0) {
     // While re-sends wait, the window is full, so no new QoS 1/2 message
     // overtakes them [MQTT-4.6.0-2].
     if (queue.front().qos != QoS::kAtMostOnce && outstanding() >= send_window()) break;
     Delivery d = queue.take_front();
+    // The footprint and a PUBLISH header's worth: an estimate of its bytes.
+    const std::uint64_t size = (d.message ? model::footprint(*d.message) : 0) + 16;
+    room = size >= room ? 0 : room - static_cast<std::size_t>(size);
     send_delivery(std::move(d), now, out);
   }
 }

@@ -2,6 +2,7 @@
 // session's QoS 1/2 delivery is refused ("refuse") or dropped ("drop")
 // before anything is stored for it; QoS 0 to a full queue is dropped.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -159,6 +160,51 @@ TEST(BrokerQueueLimit, DropPolicyStoresNothingForTheFullSession) {
   EXPECT_EQ(store.committed_operations<storage::PutDelivery>().size(), 2u);
   std::lock_guard lock(sub.session->mutex);
   EXPECT_EQ(sub.session->state.queue.size(), 2u);
+}
+
+// Issue 17, item 4: what cannot wait on disk (QoS 0, and every delivery of
+// a non-persistent session) is bounded in memory by the memory window's
+// bytes (limits.memory_window_mb): a client that stops reading costs that,
+// not its whole backlog. Past it QoS 0 is dropped and QoS 1/2 meets the
+// queue full policy.
+TEST(BrokerQueueLimit, WhatCannotWaitOnDiskIsBoundedByTheMemoryWindow) {
+  test::ManualStore store;
+  BrokerSettings settings = limited(1'000'000, QueueFullPolicy::kRefuse);
+  settings.memory_window_bytes = 1 << 20;
+  Broker broker(store, settings);
+  auto owner = std::make_shared<FakeOwner>();  // never pumps: a client that stopped reading
+  auto sub = broker.attach({"s", true, 0}, owner, kNow);
+  session::ApplySubscribe request;
+  session::SubscribeRequest r;
+  r.filter = "t";
+  r.options.max_qos = QoS::kAtLeastOnce;
+  request.requests.push_back(r);
+  broker.subscribe(sub.session, request, [](auto, std::error_code) {});
+  auto big = [](QoS qos) {
+    auto m = std::make_shared<model::Message>();
+    m->topic = "t";
+    m->payload = std::string(100'000, 'x');
+    m->qos = qos;
+    return m;
+  };
+  for (int i = 0; i < 50; ++i) {  // 5 MB of QoS 0
+    session::RoutePublish p;
+    p.message = big(QoS::kAtMostOnce);
+    broker.route(sub.session, p, [](std::error_code) {});
+  }
+  {
+    std::lock_guard lock(sub.session->mutex);
+    EXPECT_LT(sub.session->state.queue.bytes(), (1u << 20) + 100'001u);
+  }
+  EXPECT_GE(broker.counters().deliveries_dropped_queue_full.load(), 38u);
+  // A QoS 1 publish to the full non-persistent session is refused.
+  std::optional<std::error_code> result;
+  session::RoutePublish p;
+  p.message = big(QoS::kAtLeastOnce);
+  broker.route(sub.session, p, [&result](std::error_code ec) { result = ec; });
+  store.commit_all();
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(*result, BrokerErrc::kQueueFull);
 }
 
 }  // namespace

@@ -75,6 +75,33 @@ TEST(SessionMachineDelivery, DeliveryIsSentAtTheGrantedQoSWithItsRetainFlag) {
   EXPECT_TRUE(p.retain);
 }
 
+// Issue 17, item 4: a pump encodes no more than the output buffer has room
+// for. QoS 0 has no window, so without the bound a slow reader's whole
+// backlog went into its output buffer; it now waits in the session's queue,
+// where the queue limits apply, and leaves as the output drains.
+TEST(SessionMachineDelivery, PumpTakesOnlyWhatTheOutputHasRoomFor) {
+  SessionHarness h;
+  h.connect_v5();
+  h.machine->set_output_room(0);
+  for (int i = 0; i < 10; ++i) {
+    h.deliver(make_delivery(make_message("t", std::string(1000, 'x'), QoS::kAtMostOnce),
+                            QoS::kAtMostOnce));
+  }
+  EXPECT_TRUE(test::sent<mqtt::Publish>(h.all).empty()) << "no room: nothing encoded";
+  EXPECT_EQ(h.state.queue.size(), 10u);
+  h.machine->set_output_room(2500);  // room for two and a bit: three go, the third over it
+  h.pump();
+  EXPECT_EQ(test::sent<mqtt::Publish>(h.all).size(), 3u);
+  EXPECT_EQ(h.state.queue.size(), 7u);
+  h.machine->set_output_room(1);  // any room at all takes one
+  h.pump();
+  EXPECT_EQ(test::sent<mqtt::Publish>(h.all).size(), 4u);
+  h.machine->set_output_room(static_cast<std::size_t>(-1));
+  h.pump();
+  EXPECT_EQ(test::sent<mqtt::Publish>(h.all).size(), 10u);
+  EXPECT_TRUE(h.state.queue.empty());
+}
+
 TEST(SessionMachineDelivery, WindowIsMaxInflightAndPubackOpensASlot) {
   SessionHarness h(window_of(2));
   h.connect_v311();
