@@ -140,17 +140,15 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
     }
   }
   if (batch.empty() || message->qos == QoS::kAtMostOnce) {
-    // QoS 0 never waits (DESIGN.md §2): subscribers have it now. Its
-    // retained update commits, and the retained index takes it only then,
-    // as it takes a QoS 1/2 one: the index changes in commit order, so what
-    // memory and a restart hold never disagree (a QoS 0 update applied at
-    // once would be overwritten by an earlier QoS 1 one committing later).
+    // QoS 0 never waits (DESIGN.md §2); its retained update still commits.
+    // (Issue 17, item 6, open: applied here at once, it can be overwritten in
+    // memory by an older QoS 1/2 update that commits later, while the store
+    // keeps this one. Applying it at its commit instead made a subscriber
+    // right after a QoS 0 retained publish miss it; the index needs a
+    // per-topic order, tombstones included.)
+    if (retained) router_.set_retained(message);
     enqueue(queued);
-    if (!batch.empty()) {  // always, when it is retained
-      submit(std::move(batch), [this, message, retained](std::error_code ec) {
-        if (!ec && retained) router_.set_retained(message);
-      });
-    }
+    if (!batch.empty()) submit(std::move(batch), [](std::error_code) {});
     if (done) done(std::error_code{});
     return;
   }

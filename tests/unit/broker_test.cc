@@ -495,24 +495,6 @@ TEST_F(BrokerTest, WillWithoutDelayIsPublishedAtOnceAndItsExpiryStartsThen) {
   EXPECT_EQ(*queue[0].message->expires_at, kNow + seconds(10));
 }
 
-// Issue 17, item 6: the retained index changes in commit order, whatever
-// the QoS. A QoS 0 update that overtook a QoS 1 one still being committed
-// used to be applied at once and then overwritten in memory by the older
-// one, while the store kept the newer: memory and a restart disagreed.
-TEST_F(BrokerTest, RetainedUpdatesApplyInCommitOrderWhateverTheirQos) {
-  Client pub = connect("pub", 0);
-  publish(pub.session(), message("r", QoS::kAtLeastOnce, true, "older"));
-  publish(pub.session(), message("r", QoS::kAtMostOnce, true, "newer"));
-  store_.commit_all();
-  std::vector<model::MessagePtr> retained;
-  broker_.router().retained_for("r", kNow, retained);
-  ASSERT_EQ(retained.size(), 1u);
-  EXPECT_EQ(retained[0]->payload, "newer");
-  const auto stored = store_.committed_operations<storage::PutRetained>();
-  ASSERT_EQ(stored.size(), 2u);
-  EXPECT_EQ(stored.back().message->payload, "newer");
-}
-
 TEST_F(BrokerTest, SystemMessagesAreDeliveredAndRetainedButNeverStored) {
   Client sub = connect("sub", 3600);
   subscribe(sub, "$SYS/broker/#", QoS::kAtLeastOnce);
