@@ -8,35 +8,67 @@ EarlyAckStore::EarlyAckStore(storage::DurableStore& store)
 EarlyAckStore::~EarlyAckStore() { close(); }
 
 void EarlyAckStore::submit(storage::Batch batch, Completion done) {
-  // The bug on purpose: the real store gets the batch, but nobody waits for
-  // its commit.
-  store_.submit(std::move(batch), [](std::error_code) {});
+  // The bug on purpose: the batch is reported committed now and written
+  // only kLag later, by drain().
   std::lock_guard lock(mutex_);
   completions_.push_back(std::move(done));
+  lagging_.push_back({std::move(batch), Clock::now() + kLag});
   ready_.notify_one();
+}
+
+void EarlyAckStore::load(storage::LoadRequest request, LoadCompletion done) {
+  forward(true);
+  store_.load(std::move(request), std::move(done));
 }
 
 void EarlyAckStore::close() {
   if (closed_) return;
   closed_ = true;
-  store_.close();
   {
     std::lock_guard lock(mutex_);
     closing_ = true;
     ready_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
+  forward(true);  // a clean stop writes what it acknowledged
+  store_.close();
+}
+
+void EarlyAckStore::forward(bool all) {
+  std::lock_guard order(forward_mutex_);
+  for (;;) {
+    storage::Batch batch;
+    {
+      std::lock_guard lock(mutex_);
+      if (lagging_.empty()) return;
+      if (!all && lagging_.front().due > Clock::now()) return;
+      batch = std::move(lagging_.front().batch);
+      lagging_.pop_front();
+    }
+    store_.submit(std::move(batch), [](std::error_code) {});
+  }
 }
 
 void EarlyAckStore::drain() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    ready_.wait(lock, [this] { return closing_ || !completions_.empty(); });
-    if (completions_.empty()) return;
-    Completion done = std::move(completions_.front());
-    completions_.pop_front();
+    if (completions_.empty() && !closing_) {
+      if (lagging_.empty()) {
+        ready_.wait(lock);
+      } else {
+        ready_.wait_until(lock, lagging_.front().due);
+      }
+    }
+    while (!completions_.empty()) {
+      Completion done = std::move(completions_.front());
+      completions_.pop_front();
+      lock.unlock();
+      done({});
+      lock.lock();
+    }
+    if (closing_) return;
     lock.unlock();
-    done({});
+    forward(false);
     lock.lock();
   }
 }
