@@ -231,6 +231,11 @@ class Broker {
   // Serialises attach(), the only place sessions are created; taken before,
   // never while, any other lock.
   std::mutex attach_mutex_;
+  // Held while a retained update takes its place in the router's order and
+  // is submitted, so that order is the store's (route_with). Taken with no
+  // session lock held; the router's lock and, should the store complete a
+  // submit at once, the publisher's session lock nest inside it.
+  std::mutex retained_submit_mutex_;
   mutable std::mutex registry_mutex_;
   std::unordered_map<std::string, std::shared_ptr<Session>> by_client_id_;  // guarded
   std::unordered_map<model::SessionId, std::shared_ptr<Session>> by_id_;    // guarded

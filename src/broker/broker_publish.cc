@@ -139,28 +139,29 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
           publisher->state.client_id, request.qos2_packet_id, publisher->ended_flag});
     }
   }
+  // A retained update takes its place in its topic's order and goes to the
+  // store under one lock, so the order the index keeps is the order the
+  // store writes (RetainedUpdateOrder). Submitting only queues the batch.
+  std::unique_lock<std::mutex> retained_lock;
+  if (retained) retained_lock = std::unique_lock(retained_submit_mutex_);
   if (batch.empty() || message->qos == QoS::kAtMostOnce) {
-    // QoS 0 never waits (DESIGN.md §2); its retained update still commits.
-    // (Issue 17, item 6, open: applied here at once, it can be overwritten in
-    // memory by an older QoS 1/2 update that commits later, while the store
-    // keeps this one. Applying it at its commit instead made a subscriber
-    // right after a QoS 0 retained publish miss it; the index needs a
-    // per-topic order, tombstones included.)
+    // QoS 0 never waits (DESIGN.md §2): subscribers, and the retained index,
+    // have it now; its retained update still commits.
     if (retained) router_.set_retained(message);
-    enqueue(queued);
     if (!batch.empty()) submit(std::move(batch), [](std::error_code) {});
+    if (retained_lock) retained_lock.unlock();
+    enqueue(queued);
     if (done) done(std::error_code{});
     return;
   }
+  const std::uint64_t retained_place = retained ? router_.expect_retained(message->topic) : 0;
   // D2: subscribers see it, and the retained index changes, only once it is
   // committed; D1: `done` (the PUBACK/PUBREC) only then too.
   submit(std::move(batch),
-         [this, message, retained, queued = std::move(queued), publisher,
+         [this, message, retained, retained_place, queued = std::move(queued), publisher,
           qos2_id = request.qos2_packet_id, done = std::move(done)](std::error_code ec) mutable {
-           if (!ec) {
-             if (retained) router_.set_retained(message);
-             enqueue(queued);
-           }
+           if (retained) router_.settle_retained(message, retained_place, !ec);
+           if (!ec) enqueue(queued);
            if (qos2_id != 0 && publisher) {
              // D4: the dedup entry is settled here, with the session, not only in
              // the connection's machine: the connection may be gone by now, and the

@@ -58,7 +58,19 @@ void Router::match(const model::Message& message, std::vector<RouteTarget>& out)
 
 void Router::set_retained(const model::MessagePtr& message) {
   std::lock_guard lock(mutex_);
+  retained_order_.applied_now(message->topic);
   retained_.set(message);
+}
+
+std::uint64_t Router::expect_retained(const std::string& topic) {
+  std::lock_guard lock(mutex_);
+  return retained_order_.expect(topic);
+}
+
+void Router::settle_retained(const model::MessagePtr& message, std::uint64_t place,
+                             bool committed) {
+  std::lock_guard lock(mutex_);
+  if (retained_order_.settle(message->topic, place, committed)) retained_.set(message);
 }
 
 void Router::retained_for(std::string_view filter, model::WallTime now,

@@ -11,11 +11,13 @@
 
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
 
 #include "broker/retained_index.h"
+#include "broker/retained_update_order.h"
 #include "broker/topic_tree.h"
 #include "model/message.h"
 
@@ -47,7 +49,13 @@ class Router {
   void match(const model::Message& message, std::vector<RouteTarget>& out);
 
   // Retained messages [MQTT-3.3.1-5..7]: set or, with an empty payload, clear.
+  // set_retained applies `message` now; an update whose commit is pending
+  // takes its place with expect_retained and is applied by settle_retained
+  // only if no newer update of its topic was applied meanwhile
+  // (RetainedUpdateOrder).
   void set_retained(const model::MessagePtr& message);
+  std::uint64_t expect_retained(const std::string& topic);
+  void settle_retained(const model::MessagePtr& message, std::uint64_t place, bool committed);
   void retained_for(std::string_view filter, model::WallTime now,
                     std::vector<model::MessagePtr>& out) const;
   std::size_t remove_expired_retained(model::WallTime now);
@@ -59,6 +67,7 @@ class Router {
   mutable std::mutex mutex_;
   TopicTree tree_;                               // guarded by mutex_
   RetainedIndex retained_;                       // guarded by mutex_
+  RetainedUpdateOrder retained_order_;           // guarded by mutex_
   std::unordered_set<model::SessionId> online_;  // guarded by mutex_
   // Scratch space for match(), reused so routing allocates nothing steady-state.
   std::vector<const SubscriptionEntry*> matched_;  // guarded by mutex_

@@ -328,6 +328,55 @@ TEST_F(BrokerTest, RetainedMessageIsSetAfterCommitAndClearedByAnEmptyPayload) {
   EXPECT_EQ(store_.committed_operations<storage::RemoveRetained>().size(), 1u);
 }
 
+// Issue 17, item 6: a QoS 0 retained update is seen at once, a QoS 1/2 one
+// at its commit, and the index keeps whichever came last, as the store does:
+// an older update committing later neither overwrites a newer one nor undoes
+// a newer delete (memory and a restart used to disagree).
+TEST_F(BrokerTest, RetainedIndexKeepsTheLastUpdateWhateverOrderTheyCommitIn) {
+  const auto retained_payloads = [&] {
+    std::vector<model::MessagePtr> found;
+    broker_.router().retained_for("r", kNow, found);
+    std::vector<std::string> payloads;
+    for (const auto& m : found) payloads.push_back(m->payload);
+    return payloads;
+  };
+  using Payloads = std::vector<std::string>;
+  Client pub = connect("pub", 0);
+  publish(pub.session(), message("r", QoS::kAtLeastOnce, true, "older"));
+  publish(pub.session(), message("r", QoS::kAtMostOnce, true, "newer"));
+  EXPECT_EQ(retained_payloads(), Payloads{"newer"});  // QoS 0: at once
+  store_.commit_all();
+  EXPECT_EQ(retained_payloads(), Payloads{"newer"});
+  const auto stored = store_.committed_operations<storage::PutRetained>();
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored.back().message->payload, "newer");
+
+  publish(pub.session(), message("r", QoS::kExactlyOnce, true, "latest"));
+  EXPECT_EQ(retained_payloads(), Payloads{"newer"});  // D2: not before its commit
+  store_.commit_all();
+  EXPECT_EQ(retained_payloads(), Payloads{"latest"});
+
+  // A delete is an update too: the older put committing after it is dropped.
+  publish(pub.session(), message("r", QoS::kAtLeastOnce, true, "stale"));
+  publish(pub.session(), message("r", QoS::kAtMostOnce, true, ""));
+  EXPECT_TRUE(retained_payloads().empty());
+  store_.commit_all();
+  EXPECT_TRUE(retained_payloads().empty());
+  EXPECT_EQ(store_.committed_operations<storage::RemoveRetained>().size(), 1u);
+}
+
+TEST_F(BrokerTest, RetainedUpdateWhoseCommitFailsLeavesTheIndexAsItWas) {
+  Client pub = connect("pub", 0);
+  publish(pub.session(), message("r", QoS::kAtLeastOnce, true, "kept"));
+  store_.commit_all();
+  publish(pub.session(), message("r", QoS::kAtLeastOnce, true, "failed"));
+  store_.fail_all();
+  std::vector<model::MessagePtr> found;
+  broker_.router().retained_for("r", kNow, found);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0]->payload, "kept");
+}
+
 TEST_F(BrokerTest, SharedSubscriptionGivesEachMessageToOneMemberInTurn) {
   Client a = connect("a", 0);
   Client b = connect("b", 0);
