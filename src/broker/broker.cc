@@ -103,6 +103,10 @@ Broker::Attachment Broker::attach(const session::AttachSession& request,
 
 void Broker::detach(const std::shared_ptr<Session>& session, std::uint64_t generation,
                     const session::DetachSession& request, model::WallTime now) {
+  // A session that ends here ends with no attach() in between: one resuming
+  // it is either first (this connection was taken over) or finds it gone.
+  std::unique_lock<std::mutex> attaching;
+  if (request.expiry_interval == 0) attaching = std::unique_lock(attach_mutex_);
   bool end = false;
   storage::Batch record;
   {
@@ -433,41 +437,59 @@ void Broker::tick(model::WallTime now) {
     for (const auto& [id, s] : by_id_) sessions.push_back(s);
   }
   for (const std::shared_ptr<Session>& s : sessions) {
-    std::optional<session::ScheduleWill> will;
-    bool expired = false;
-    storage::Batch record;
+    bool expiring = false;
     {
       std::lock_guard lock(s->mutex);
-      if (s->will_at && *s->will_at <= now) {
-        will = std::move(s->pending_will);
-        s->pending_will.reset();
-        s->will_at.reset();
-      }
-      expired = !s->online && s->expires_at && *s->expires_at <= now;
-      if (expired && s->pending_will) {  // the session ends: its will goes now
-        will = std::move(s->pending_will);
-        s->pending_will.reset();
-      }
-      // The will is out: the stored record no longer holds it (or the
-      // session is gone), committed with the will itself so that a restart
-      // never publishes it twice.
-      if (will && s->stored && !s->ended) {
-        if (expired) {
-          record.operations.push_back(storage::RemoveSession{s->state.client_id});
-          s->stored = false;  // end_session need not remove it again
-          s->ended_flag->store(true, std::memory_order_release);
-        } else {
-          record.operations.push_back(session_record(*s));
-        }
-      }
+      expiring = !s->online && s->expires_at && *s->expires_at <= now;
     }
-    if (will) publish_will(std::move(*will), now, std::move(record.operations));
-    if (expired) {
-      ++counters_.sessions_expired;
-      end_session(s);
+    if (expiring) {
+      // Decided and ended with no attach() in between: a client resuming
+      // the session is either before (it is not expired) or after (a new
+      // session), never told "session present" and then ended.
+      std::lock_guard attaching(attach_mutex_);
+      tick_session(s, now, /*may_end=*/true);
+    } else {
+      tick_session(s, now, /*may_end=*/false);
     }
   }
   router_.remove_expired_retained(now);
+}
+
+void Broker::tick_session(const std::shared_ptr<Session>& s, model::WallTime now, bool may_end) {
+  std::optional<session::ScheduleWill> will;
+  bool expired = false;
+  storage::Batch record;
+  {
+    std::lock_guard lock(s->mutex);
+    if (s->will_at && *s->will_at <= now) {
+      will = std::move(s->pending_will);
+      s->pending_will.reset();
+      s->will_at.reset();
+    }
+    // Without attach_mutex_ held, an expiry found now waits for the next tick.
+    expired = may_end && !s->online && s->expires_at && *s->expires_at <= now;
+    if (expired && s->pending_will) {  // the session ends: its will goes now
+      will = std::move(s->pending_will);
+      s->pending_will.reset();
+    }
+    // The will is out: the stored record no longer holds it (or the
+    // session is gone), committed with the will itself so that a restart
+    // never publishes it twice.
+    if (will && s->stored && !s->ended) {
+      if (expired) {
+        record.operations.push_back(storage::RemoveSession{s->state.client_id});
+        s->stored = false;  // end_session need not remove it again
+        s->ended_flag->store(true, std::memory_order_release);
+      } else {
+        record.operations.push_back(session_record(*s));
+      }
+    }
+  }
+  if (will) publish_will(std::move(*will), now, std::move(record.operations));
+  if (expired) {
+    ++counters_.sessions_expired;
+    end_session(s);
+  }
 }
 
 void Broker::kick_all(mqtt::ReasonCode reason) {

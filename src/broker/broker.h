@@ -183,6 +183,9 @@ class Broker {
   };
 
   std::shared_ptr<Session> find(model::SessionId id) const;
+  // tick() for one session: its due will, and its expiry when `may_end`
+  // (REQUIRES then: attach_mutex_ held).
+  void tick_session(const std::shared_ptr<Session>& s, model::WallTime now, bool may_end);
   // What one subscription receives of a message routed to it.
   static session::Delivery delivery_for(const model::MessagePtr& message, const RouteTarget& target,
                                         std::chrono::steady_clock::time_point now);
@@ -230,6 +233,7 @@ class Broker {
 
   // Serialises attach(), the only place sessions are created; taken before,
   // never while, any other lock.
+  // Ending a session (detach with expiry 0, expiry in tick) holds it too.
   std::mutex attach_mutex_;
   // Held while a retained update takes its place in the router's order and
   // is submitted, so that order is the store's (route_with). Taken with no
