@@ -107,6 +107,10 @@ void delivery_families(const broker::Broker& broker, std::size_t top, Families& 
              "QoS 1/2 publishes refused with a reason code (nothing acknowledged is lost).",
              {{{{"reason", "queue_full"}}, load(b.publishes_refused_queue_full)},
               {{{"reason", "no_space"}}, load(b.publishes_refused_no_space)}});
+  f.counter("cairn_writes_refused_no_space_total",
+            "Other writes refused while the data volume was low on space: QoS 0 retained updates "
+            "(delivered, not kept), subscriptions of persistent sessions, new persistent sessions.",
+            load(b.writes_refused_no_space));
 }
 
 void traffic_families(const net::ConnectionStats& s, const broker::BrokerCounters& b, Families& f) {

@@ -203,9 +203,14 @@ void Broker::store_session(const std::shared_ptr<Session>& session,
                            const session::StoreSession& request, Done done) {
   storage::Batch batch;
   PagedTail tail;
+  std::optional<std::string> refused;  // the client of a new persistent session refused
   {
     std::lock_guard lock(session->mutex);
-    if (request.expiry_interval > 0) {
+    if (request.expiry_interval > 0 && !session->stored && store_.space_low()) {
+      // A new persistent session is refused (CONNACK 0x97, 3.x: 0x03); one
+      // already stored is not: its client coming back frees space.
+      refused = session->state.client_id;
+    } else if (request.expiry_interval > 0) {
       session->connection_will = request.will;
       storage::PutSession record = session_record(*session);
       record.expiry_interval = request.expiry_interval;
@@ -223,6 +228,10 @@ void Broker::store_session(const std::shared_ptr<Session>& session,
         tail = session->paged;
       }
     }
+  }
+  if (refused) {
+    count_refused_write(fmt::format("client '{}': a new persistent session refused", *refused));
+    return done(storage::StoreErrc::kNoSpace);
   }
   if (tail.loading) {
     storage::LoadRequest all;
@@ -258,11 +267,22 @@ void Broker::subscribe(
   std::vector<session::SubscribeResult> results;
   results.reserve(request.requests.size());
   storage::Batch batch;
+  const bool space_low = store_.space_low();
   for (const session::SubscribeRequest& r : request.requests) {
     bool persistent = false;
     std::string client_id;
     {
       std::lock_guard lock(session->mutex);
+      if (session->state.persistent() && space_low) {
+        // Its record would be written: refused, not applied (D8); the
+        // client may subscribe again once space returns.
+        count_refused_write(fmt::format("client '{}': subscription to '{}' refused",
+                                        session->state.client_id, r.filter));
+        session::SubscribeResult refused;
+        refused.reason = mqtt::ReasonCode::kQuotaExceeded;
+        results.push_back(refused);
+        continue;
+      }
       const std::size_t max = request.max_subscriptions;
       if (max != 0 && !session->subscriptions.contains(r.filter) &&
           session->subscriptions.size() >= max) {
@@ -329,6 +349,7 @@ void Broker::send_retained(const std::shared_ptr<Session>& session,
     // A persistent session stores them like any delivery, so that a crash
     // before they are acknowledged does not lose them (its subscription comes
     // back without a SUBSCRIBE to send them again), and its queue can page.
+    const bool space_low = store_.space_low();
     std::lock_guard lock(session->mutex);
     const bool stored = session->state.persistent() && !session->ended;
     for (model::MessagePtr& m : messages) {
@@ -341,6 +362,11 @@ void Broker::send_retained(const std::shared_ptr<Session>& session,
       }
       d.message = std::move(m);
       if (stored && d.qos != QoS::kAtMostOnce) {
+        if (space_low) {  // the SUBSCRIBE was granted just before space ran low
+          count_refused_write(fmt::format("client '{}': retained message on '{}' not sent",
+                                          session->state.client_id, d.message->topic));
+          continue;
+        }
         if (queue_full(*session)) {
           count_drop(*session, *d.message);
           continue;

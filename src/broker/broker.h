@@ -71,6 +71,9 @@ struct BrokerCounters {
   std::atomic<std::uint64_t> wills_published{0};
   // QoS 1/2 publishes refused while the data volume was low on space.
   std::atomic<std::uint64_t> publishes_refused_no_space{0};
+  // Other writes refused while it was: QoS 0 retained updates (delivered,
+  // not kept), subscriptions of persistent sessions, new persistent sessions.
+  std::atomic<std::uint64_t> writes_refused_no_space{0};
   // Paging (D7): deliveries left on disk when committed or at a disconnect,
   // and read back.
   std::atomic<std::uint64_t> deliveries_paged_out{0};
@@ -198,6 +201,9 @@ class Broker {
   bool memory_full(const Session& session) const;
   // Counts and logs a delivery dropped for a full session. REQUIRES: its mutex held.
   void count_drop(Session& session, const model::Message& message);
+  // Counts and logs a write refused while the data volume is low on space;
+  // `what` says which and whose.
+  void count_refused_write(const std::string& what);
   // Adds deliveries to their sessions' queues and wakes the attached connections.
   void enqueue(std::vector<Queued>& queued);
   // Paging (D7). REQUIRES for all three: session.mutex held.

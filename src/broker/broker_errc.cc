@@ -33,8 +33,7 @@ const char* refusal_why(std::error_code ec) noexcept {
            "(limits.max_queued_messages, limits.max_queued_mb; the warning before names it)";
   }
   if (ec == storage::StoreErrc::kNoSpace) {
-    return "a QoS 1/2 publish was refused: the data volume is low on space "
-           "(storage.min_free_space_mb)";
+    return "refused: the data volume is low on space (storage.min_free_space_mb)";
   }
   return "the store cannot commit";
 }

@@ -52,11 +52,23 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
     // even one that only non-persistent sessions receive (nothing to store).
     return refuse(storage::StoreErrc::kFailed);
   }
-  if (message->qos != QoS::kAtMostOnce && store_.space_low()) {
+  // A will (no publisher) is never refused for space: it was accepted with
+  // its CONNECT, refusing it now would lose it, and the guard's margin is
+  // there for what was accepted before the volume ran low.
+  const bool space_low = publisher != nullptr && store_.space_low();
+  if (message->qos != QoS::kAtMostOnce && space_low) {
     // Refused before anything is stored or routed: the publisher keeps it
     // and may send it again once space returns (D8).
     ++counters_.publishes_refused_no_space;
     return refuse(storage::StoreErrc::kNoSpace);
+  }
+  // A QoS 0 retained update cannot be refused (no ack): it is delivered,
+  // and the retained value, in memory as on disk, stays what it was.
+  const bool retained = message->retain && !space_low;
+  if (message->retain && space_low) {
+    count_refused_write(fmt::format(
+        "the retained message of '{}' is left as it was, the QoS 0 publish only delivered",
+        message->topic));
   }
   std::vector<RouteTarget> targets;
   router_.match(*message, targets);
@@ -123,7 +135,6 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
   if (!batch.empty()) {
     batch.operations.insert(batch.operations.begin(), storage::PutMessage{message_id, message});
   }
-  const bool retained = message->retain;
   if (retained) {
     if (message->payload.empty()) {
       batch.operations.push_back(storage::RemoveRetained{message->topic});
@@ -176,6 +187,16 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
            }
            if (done) done(ec);
          });
+}
+
+void Broker::count_refused_write(const std::string& what) {
+  // Logged at the 1st, 2nd, 4th, 8th... refusal: a flood stays readable.
+  const std::uint64_t refused = ++counters_.writes_refused_no_space;
+  if ((refused & (refused - 1)) == 0) {
+    spdlog::warn(
+        "the data volume is low on space (storage.min_free_space_mb): {}; {} refused so far", what,
+        refused);
+  }
 }
 
 bool Broker::memory_full(const Session& session) const {

@@ -519,7 +519,10 @@ void SessionMachine::on_commit_failed(Token token, Actions& out, ReasonCode reas
                                       const char* why) {
   if (token == connect_token_ && connect_token_ != 0) {
     connect_token_ = 0;
-    return refuse_connect(ReasonCode::kServerUnavailable, "the store cannot commit", out);
+    // Low space (0x97) says why; anything else is the server's (0x88).
+    const bool quota = reason == ReasonCode::kQuotaExceeded;
+    return refuse_connect(quota ? reason : ReasonCode::kServerUnavailable,
+                          why != nullptr ? why : "the store cannot commit", out);
   }
   if (std::any_of(parked_.begin(), parked_.end(),
                   [&](const ParkedPublish& p) { return p.token == token; })) {

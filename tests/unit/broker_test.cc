@@ -12,7 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "support/manual_store.h"
+#include "support/broker_fixture.h"
 
 namespace cairn::broker {
 namespace {
@@ -20,88 +20,10 @@ namespace {
 using model::QoS;
 using std::chrono::seconds;
 
-const model::WallTime kNow = model::WallTime{} + std::chrono::hours(1000);
-
-class FakeOwner : public SessionOwner {
- public:
-  void deliveries_ready() override { ++ready; }
-  void kick(mqtt::ReasonCode reason) override { kicks.push_back(reason); }
-  int ready = 0;
-  std::vector<mqtt::ReasonCode> kicks;
-};
-
-model::MessagePtr message(std::string topic, QoS qos, bool retain = false,
-                          std::string payload = "p", model::SessionId origin = 0) {
-  auto m = std::make_shared<model::Message>();
-  m->topic = std::move(topic);
-  m->payload = std::move(payload);
-  m->qos = qos;
-  m->retain = retain;
-  m->origin = origin;
-  return m;
-}
-
-class BrokerTest : public ::testing::Test {
- protected:
-  struct Client {
-    std::shared_ptr<FakeOwner> owner = std::make_shared<FakeOwner>();
-    Broker::Attachment attachment;
-    std::shared_ptr<Session> session() const { return attachment.session; }
-  };
-
-  Client connect(const std::string& id, std::uint32_t expiry, bool clean_start = true) {
-    Client c;
-    c.attachment = broker_.attach(session::AttachSession{id, clean_start, expiry}, c.owner, kNow);
-    {
-      std::lock_guard lock(c.session()->mutex);
-      c.session()->state.expiry_interval = expiry;
-    }
-    if (expiry > 0)
-      broker_.store_session(c.session(), {0, expiry, std::nullopt}, [](std::error_code) {});
-    store_.commit_all();
-    return c;
-  }
-
-  void subscribe(const Client& c, std::string filter, QoS qos, std::uint32_t id = 0,
-                 bool no_local = false) {
-    session::ApplySubscribe request;
-    session::SubscribeRequest r;
-    r.filter = std::move(filter);
-    r.options.max_qos = qos;
-    r.options.no_local = no_local;
-    r.subscription_id = id;
-    request.requests.push_back(r);
-    broker_.subscribe(c.session(), request, [](auto, std::error_code) {});
-    store_.commit_all();
-  }
-
-  // Routes and reports whether `done` ran, and with what.
-  std::optional<std::error_code>* publish(const std::shared_ptr<Session>& from, model::MessagePtr m,
-                                          std::uint16_t qos2_id = 0) {
-    results_.push_back(std::make_unique<std::optional<std::error_code>>());
-    auto* result = results_.back().get();
-    session::RoutePublish request;
-    request.message = std::move(m);
-    request.token = 1;
-    request.qos2_packet_id = qos2_id;
-    broker_.route(from, request, [result](std::error_code ec) { *result = ec; });
-    return result;
-  }
-
-  session::DeliveryQueue queue_of(const Client& c) {
-    std::lock_guard lock(c.session()->mutex);
-    return c.session()->state.queue;
-  }
-
-  void disconnect(const Client& c, std::uint32_t expiry) {
-    broker_.detach(c.session(), c.attachment.generation, {expiry}, kNow);
-    store_.commit_all();
-  }
-
-  test::ManualStore store_;
-  Broker broker_{store_, BrokerSettings{}};
-  std::vector<std::unique_ptr<std::optional<std::error_code>>> results_;
-};
+using test::FakeOwner;
+using test::kNow;
+using test::message;
+using BrokerTest = test::BrokerFixture;
 
 TEST_F(BrokerTest, DurableMessageIsCommittedBeforeSubscribersSeeItOrItIsAcked) {
   Client sub = connect("sub", 3600);
@@ -127,35 +49,6 @@ TEST_F(BrokerTest, DurableMessageIsCommittedBeforeSubscribersSeeItOrItIsAcked) {
   EXPECT_EQ(queue[0].sequence, record.sequence);
   EXPECT_NE(queue[0].sequence, 0u);
   EXPECT_EQ(sub.owner->ready, 1);
-}
-
-TEST_F(BrokerTest, LowDiskSpaceRefusesQos1And2ButNotQos0OrAcks) {
-  Client sub = connect("sub", 3600);
-  subscribe(sub, "a/#", QoS::kExactlyOnce);
-  Client pub = connect("pub", 0);
-  store_.set_space_low(true);
-  const std::size_t batches = store_.submitted().size();
-  auto* q1 = publish(pub.session(), message("a/1", QoS::kAtLeastOnce));
-  auto* q2 = publish(pub.session(), message("a/2", QoS::kExactlyOnce), 9);
-  ASSERT_TRUE(q1->has_value() && q2->has_value());
-  EXPECT_EQ(q1->value(), storage::StoreErrc::kNoSpace);
-  EXPECT_EQ(q2->value(), storage::StoreErrc::kNoSpace);
-  EXPECT_EQ(store_.submitted().size(), batches);  // nothing stored, nothing routed
-  EXPECT_TRUE(queue_of(sub).empty());
-  EXPECT_EQ(broker_.counters().publishes_refused_no_space.load(), 2u);
-  auto* q0 = publish(pub.session(), message("a/0", QoS::kAtMostOnce));
-  ASSERT_TRUE(q0->has_value());
-  EXPECT_FALSE(q0->value());
-  EXPECT_EQ(queue_of(sub).size(), 1u);
-  // Acknowledgements still commit: they free space.
-  broker_.delivery_done(sub.session(), session::DeliveryDone{1});
-  EXPECT_EQ(store_.submitted().size(), batches + 1);
-  // Space returns: publishing resumes.
-  store_.set_space_low(false);
-  auto* again = publish(pub.session(), message("a/1", QoS::kAtLeastOnce));
-  store_.commit_all();
-  ASSERT_TRUE(again->has_value());
-  EXPECT_FALSE(again->value());
 }
 
 TEST_F(BrokerTest, MessageForOnlyNonPersistentSessionsNeedsNoCommit) {
