@@ -80,6 +80,7 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
   const storage::MessageId message_id = next_message_id_++;
   const bool refuse_when_full = settings_.queue_full_policy == QueueFullPolicy::kRefuse;
   const auto queued_at = std::chrono::steady_clock::now();
+  bool refused_full = false;
   for (const RouteTarget& target : targets) {
     std::shared_ptr<Session> session = find(target.session);
     if (!session) continue;
@@ -108,7 +109,8 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
               session->state.client_id, session->state.queue.size() + session->paged.count,
               session->state.queue.bytes() + session->paged.bytes, message->topic, refused);
         }
-        return refuse(BrokerErrc::kQueueFull);
+        refused_full = true;  // refused below, once this session's lock is released
+        break;
       }
       if (full) {
         // Dropped for this session before anything is stored for it, so a
@@ -132,6 +134,7 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
     }
     queued.push_back({std::move(session), std::move(d)});
   }
+  if (refused_full) return refuse(BrokerErrc::kQueueFull);
   if (!batch.empty()) {
     batch.operations.insert(batch.operations.begin(), storage::PutMessage{message_id, message});
   }

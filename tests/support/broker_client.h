@@ -296,6 +296,23 @@ class BrokerWorld {
     EXPECT_EQ(c.received<mqtt::Connack>().size(), 1u) << c.describe();
     return c;
   }
+  // A client whose CONNECT is sent and whose own work is done, with the
+  // store left alone: the test decides what commits when.
+  BrokerClient& connect_unsettled(mqtt::Connect connect) {
+    clients.push_back(std::make_unique<BrokerClient>(*broker, now));
+    BrokerClient& c = *clients.back();
+    c.send(std::move(connect));
+    while (c.step()) {
+    }
+    return c;
+  }
+  // Lets every client handle what came back, committing nothing.
+  void step_clients() {
+    for (auto& c : clients) {
+      while (c->step()) {
+      }
+    }
+  }
   static mqtt::Connack connack(const BrokerClient& c) {
     const auto acks = c.received<mqtt::Connack>();
     return acks.empty() ? mqtt::Connack{} : acks.front();

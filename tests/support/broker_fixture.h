@@ -41,6 +41,18 @@ inline model::MessagePtr message(std::string topic, QoS qos, bool retain = false
   return m;
 }
 
+// A SUBSCRIBE of one filter at `qos`, as a session machine hands it over.
+inline session::ApplySubscribe subscribe_request(std::string filter, QoS qos,
+                                                 std::uint32_t subscription_id = 0) {
+  session::ApplySubscribe request;
+  session::SubscribeRequest r;
+  r.filter = std::move(filter);
+  r.options.max_qos = qos;
+  r.subscription_id = subscription_id;
+  request.requests.push_back(std::move(r));
+  return request;
+}
+
 class BrokerFixture : public ::testing::Test {
  protected:
   struct Client {
@@ -64,13 +76,8 @@ class BrokerFixture : public ::testing::Test {
 
   void subscribe(const Client& c, std::string filter, QoS qos, std::uint32_t id = 0,
                  bool no_local = false) {
-    session::ApplySubscribe request;
-    session::SubscribeRequest r;
-    r.filter = std::move(filter);
-    r.options.max_qos = qos;
-    r.options.no_local = no_local;
-    r.subscription_id = id;
-    request.requests.push_back(r);
+    session::ApplySubscribe request = subscribe_request(std::move(filter), qos, id);
+    request.requests[0].options.no_local = no_local;
     broker_.subscribe(c.session(), request, [](auto, std::error_code) {});
     store_.commit_all();
   }

@@ -46,30 +46,6 @@ storage::PutSession offline_record(const std::string& client) {
   return record;
 }
 
-// A client whose CONNECT is sent and whose own work is done, with the store
-// left alone: the test decides what commits when.
-BrokerClient& connect_unsettled(test::BrokerWorld& w, mqtt::Connect connect) {
-  w.clients.push_back(std::make_unique<BrokerClient>(*w.broker, w.now));
-  BrokerClient& c = *w.clients.back();
-  c.send(std::move(connect));
-  while (c.step()) {
-  }
-  return c;
-}
-
-void step_all(test::BrokerWorld& w) {
-  for (auto& c : w.clients) {
-    while (c->step()) {
-    }
-  }
-}
-
-std::vector<std::string> publish_payloads(const BrokerClient& c) {
-  std::vector<std::string> out;
-  for (const mqtt::Publish& p : c.received<mqtt::Publish>()) out.push_back(p.payload);
-  return out;
-}
-
 // Item 1: a PUBCOMP that arrives while a page-in waits in the store's line
 // finishes a delivery the load then returns (its removal commits after the
 // read). The load's answer must not queue it again: it was sent with a
@@ -95,12 +71,12 @@ TEST(BrokerExactlyOnce, DeliveryCompletedWhileAPageInWaitsIsNotSentAgain) {
 
   mqtt::Connect connect = test::make_connect(mqtt::ProtocolVersion::kV5, "s", false);
   connect.properties.session_expiry_interval = 3600;
-  BrokerClient& c = connect_unsettled(w, std::move(connect));
+  BrokerClient& c = w.connect_unsettled(std::move(connect));
   // The first load (1..8) and the session record, then the CONNACK: PUBREL 7
   // again, m1..m8 sent, and a second load (9..12) asked for.
   ASSERT_TRUE(w.store->commit_next());
   ASSERT_TRUE(w.store->commit_next());
-  step_all(w);
+  w.step_clients();
   ASSERT_EQ(c.received<mqtt::Connack>().size(), 1u) << c.describe();
   ASSERT_EQ(c.received<mqtt::Pubrel>().size(), 1u) << c.describe();
   ASSERT_EQ(w.store->loads_submitted(), 2u);
@@ -113,7 +89,7 @@ TEST(BrokerExactlyOnce, DeliveryCompletedWhileAPageInWaitsIsNotSentAgain) {
     if (p.qos == QoS::kAtLeastOnce) c.send(test::make_response<mqtt::Puback>(p.packet_id));
   }
   w.settle();
-  const std::vector<std::string> got = publish_payloads(c);
+  const std::vector<std::string> got = test::BrokerWorld::payloads(c);
   EXPECT_EQ(std::count(got.begin(), got.end(), "m10"), 0) << c.describe();
   EXPECT_EQ(got.size(), 11u) << c.describe();
   {
@@ -181,7 +157,7 @@ TEST(BrokerExactlyOnce, WillOfDelayZeroOnAPersistentSessionIsPublishedOnce) {
   w.tick_at(w.now + std::chrono::seconds(1));
 
   BrokerClient& back = w.connect("ws", 3600, false);
-  EXPECT_EQ(publish_payloads(back), std::vector<std::string>{"gone"}) << back.describe();
+  EXPECT_EQ(test::BrokerWorld::payloads(back), std::vector<std::string>{"gone"}) << back.describe();
 }
 
 // Item 2: a 3.1.1 QoS 2 PUBLISH refused because a subscriber's queue is full
@@ -198,7 +174,7 @@ TEST(BrokerExactlyOnce, RefusedQos2PublishLeavesNoTraceSoTheResendIsTaken) {
 
   auto connect_v311 = [&w]() -> BrokerClient& {
     BrokerClient& c =
-        connect_unsettled(w, test::make_connect(mqtt::ProtocolVersion::kV311, "p", false));
+        w.connect_unsettled(test::make_connect(mqtt::ProtocolVersion::kV311, "p", false));
     w.settle();
     return c;
   };
@@ -235,7 +211,7 @@ TEST(BrokerExactlyOnce, RefusedQos2PublishLeavesNoTraceSoTheResendIsTaken) {
   again.send(test::make_response<mqtt::Pubrel>(2));
   w.settle();
   EXPECT_EQ(again.received<mqtt::Pubcomp>().size(), 1u) << again.describe();
-  EXPECT_EQ(publish_payloads(s_back), std::vector<std::string>{"second"});
+  EXPECT_EQ(test::BrokerWorld::payloads(s_back), std::vector<std::string>{"second"});
 }
 
 }  // namespace

@@ -19,17 +19,6 @@ using test::BrokerClient;
 
 const model::WallTime kNow{test::SessionHarness::kStart};
 
-// A client whose CONNECT is sent and whose own work is done, with the store
-// left alone: the test decides what commits when.
-BrokerClient& connect_unsettled(test::BrokerWorld& w, mqtt::Connect connect) {
-  w.clients.push_back(std::make_unique<BrokerClient>(*w.broker, w.now));
-  BrokerClient& c = *w.clients.back();
-  c.send(std::move(connect));
-  while (c.step()) {
-  }
-  return c;
-}
-
 // The first copy of a QoS 2 PUBLISH is being committed when its connection
 // is taken over; the client re-sends it (DUP) on the new one. It must not be
 // routed twice, and it must get its PUBREC once that commit is done: the
@@ -47,7 +36,7 @@ TEST(BrokerHandover, Qos2ResentOnATakeoverWhileItsFirstCommitIsPendingGetsItsPub
   ASSERT_EQ(w.store->pending(), 1u) << "the commit of x";
 
   BrokerClient& second =
-      connect_unsettled(w, test::make_connect(mqtt::ProtocolVersion::kV5, "p", false));
+      w.connect_unsettled(test::make_connect(mqtt::ProtocolVersion::kV5, "p", false));
   ASSERT_EQ(second.received<mqtt::Connack>().size(), 1u) << second.describe();
   EXPECT_TRUE(test::BrokerWorld::connack(second).session_present);
   mqtt::Publish again = test::make_publish("t", QoS::kExactlyOnce, 5, "x");
@@ -71,7 +60,7 @@ TEST(BrokerHandover, CleanStartOverAStoredSessionConnacksOnceItsRemovalIsDurable
   old.drop();
   w.settle();
   BrokerClient& fresh =
-      connect_unsettled(w, test::make_connect(mqtt::ProtocolVersion::kV5, "c", true));
+      w.connect_unsettled(test::make_connect(mqtt::ProtocolVersion::kV5, "c", true));
   EXPECT_TRUE(fresh.received<mqtt::Connack>().empty()) << fresh.describe();
   ASSERT_GE(w.store->pending(), 1u);
   EXPECT_TRUE(w.committed<storage::RemoveSession>("c").empty());
@@ -90,7 +79,7 @@ TEST(BrokerHandover, ClosingATakenOverConnectionLeavesTheNewWindowAlone) {
   mqtt::Connect c = test::make_connect(mqtt::ProtocolVersion::kV5, "c", false);
   c.properties.session_expiry_interval = 3600;
   c.properties.receive_maximum = 3;
-  BrokerClient& second = connect_unsettled(w, std::move(c));
+  BrokerClient& second = w.connect_unsettled(std::move(c));
   w.store->commit_all();
   while (second.step()) {
   }

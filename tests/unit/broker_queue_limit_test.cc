@@ -9,21 +9,17 @@
 #include <gtest/gtest.h>
 
 #include "broker/broker.h"
-#include "support/manual_store.h"
+#include "support/broker_fixture.h"
 
 namespace cairn::broker {
 namespace {
 
 using model::QoS;
 
-const model::WallTime kNow = model::WallTime{} + std::chrono::hours(1000);
-
-class FakeOwner : public SessionOwner {
- public:
-  void deliveries_ready() override { ++ready; }
-  void kick(mqtt::ReasonCode) override {}
-  int ready = 0;
-};
+using test::FakeOwner;
+using test::kNow;
+using test::message;
+using test::subscribe_request;
 
 BrokerSettings limited(std::size_t max_queued, QueueFullPolicy policy) {
   BrokerSettings s;
@@ -32,22 +28,13 @@ BrokerSettings limited(std::size_t max_queued, QueueFullPolicy policy) {
   return s;
 }
 
-model::MessagePtr message(std::string topic, QoS qos) {
-  auto m = std::make_shared<model::Message>();
-  m->topic = std::move(topic);
-  m->payload = "p";
-  m->qos = qos;
-  return m;
-}
-
 TEST(BrokerQueueLimit, FullQueueDropsAndCounts) {
   test::ManualStore store;
   Broker small(store, limited(2, QueueFullPolicy::kRefuse));
   auto owner = std::make_shared<FakeOwner>();
   auto sub = small.attach({"s", true, 0}, owner, kNow);
-  session::ApplySubscribe request;
-  request.requests.push_back({"t", {}, 0});
-  small.subscribe(sub.session, request, [](auto, std::error_code) {});
+  small.subscribe(sub.session, subscribe_request("t", QoS::kAtMostOnce),
+                  [](auto, std::error_code) {});
   for (int i = 0; i < 3; ++i) {
     session::RoutePublish r;
     r.message = message("t", QoS::kAtMostOnce);
@@ -68,12 +55,8 @@ TEST(BrokerQueueLimit, QueueLimitCountsOnlyWhatWaitsBeyondTheFreeWindow) {
     sub.session->state.send_window = 5;
     sub.session->state.inflight.push_back({});  // one slot of the five in use
   }
-  session::ApplySubscribe request;
-  session::SubscribeRequest r;
-  r.filter = "t";
-  r.options.max_qos = QoS::kAtLeastOnce;
-  request.requests.push_back(r);
-  small.subscribe(sub.session, request, [](auto, std::error_code) {});
+  small.subscribe(sub.session, subscribe_request("t", QoS::kAtLeastOnce),
+                  [](auto, std::error_code) {});
   for (int i = 0; i < 7; ++i) {
     session::RoutePublish p;
     p.message = message("t", QoS::kAtLeastOnce);
@@ -98,12 +81,8 @@ TEST(BrokerQueueLimit, FullQueueRefusesQos1And2PublishesUnderTheRefusePolicy) {
     sub.session->state.expiry_interval = 3600;
   }
   small.store_session(sub.session, {0, 3600, std::nullopt}, [](std::error_code) {});
-  session::ApplySubscribe request;
-  session::SubscribeRequest r;
-  r.filter = "t";
-  r.options.max_qos = QoS::kExactlyOnce;
-  request.requests.push_back(r);
-  small.subscribe(sub.session, request, [](auto, std::error_code) {});
+  small.subscribe(sub.session, subscribe_request("t", QoS::kExactlyOnce),
+                  [](auto, std::error_code) {});
   store.commit_all();
   std::vector<std::error_code> results;
   for (int i = 0; i < 3; ++i) {
@@ -140,12 +119,8 @@ TEST(BrokerQueueLimit, DropPolicyStoresNothingForTheFullSession) {
     sub.session->state.expiry_interval = 3600;
   }
   small.store_session(sub.session, {0, 3600, std::nullopt}, [](std::error_code) {});
-  session::ApplySubscribe request;
-  session::SubscribeRequest r;
-  r.filter = "t";
-  r.options.max_qos = QoS::kAtLeastOnce;
-  request.requests.push_back(r);
-  small.subscribe(sub.session, request, [](auto, std::error_code) {});
+  small.subscribe(sub.session, subscribe_request("t", QoS::kAtLeastOnce),
+                  [](auto, std::error_code) {});
   store.commit_all();
   std::vector<std::error_code> results;
   for (int i = 0; i < 3; ++i) {
@@ -174,12 +149,8 @@ TEST(BrokerQueueLimit, WhatCannotWaitOnDiskIsBoundedByTheMemoryWindow) {
   Broker broker(store, settings);
   auto owner = std::make_shared<FakeOwner>();  // never pumps: a client that stopped reading
   auto sub = broker.attach({"s", true, 0}, owner, kNow);
-  session::ApplySubscribe request;
-  session::SubscribeRequest r;
-  r.filter = "t";
-  r.options.max_qos = QoS::kAtLeastOnce;
-  request.requests.push_back(r);
-  broker.subscribe(sub.session, request, [](auto, std::error_code) {});
+  broker.subscribe(sub.session, subscribe_request("t", QoS::kAtLeastOnce),
+                   [](auto, std::error_code) {});
   auto big = [](QoS qos) {
     auto m = std::make_shared<model::Message>();
     m->topic = "t";

@@ -86,11 +86,7 @@ TEST_F(BrokerSpaceGuardTest, PersistentSessionSubscriptionIsRefusedWhileSpaceIsL
   store_.set_space_low(true);
   std::vector<session::SubscribeResult> durable_results;
   std::vector<session::SubscribeResult> transient_results;
-  session::ApplySubscribe request;
-  session::SubscribeRequest r;
-  r.filter = "t";
-  r.options.max_qos = QoS::kAtLeastOnce;
-  request.requests.push_back(r);
+  const session::ApplySubscribe request = test::subscribe_request("t", QoS::kAtLeastOnce);
   broker_.subscribe(durable.session(), request,
                     [&](auto results, std::error_code) { durable_results = results; });
   broker_.subscribe(transient.session(), request,

@@ -300,11 +300,7 @@ TEST_F(BrokerTest, SharedSubscriptionPrefersConnectedMembersAndKeepsOfflineOnes)
 
 TEST_F(BrokerTest, PersistentSubscribeCommitsBeforeItsAnswer) {
   Client sub = connect("sub", 3600);
-  session::ApplySubscribe request;
-  session::SubscribeRequest r;
-  r.filter = "x/+";
-  r.options.max_qos = QoS::kAtLeastOnce;
-  request.requests.push_back(r);
+  const session::ApplySubscribe request = test::subscribe_request("x/+", QoS::kAtLeastOnce);
   std::optional<std::vector<session::SubscribeResult>> answer;
   broker_.subscribe(sub.session(), request,
                     [&](std::vector<session::SubscribeResult> results, std::error_code ec) {
