@@ -3,8 +3,32 @@
 #include <algorithm>
 #include <chrono>
 #include <iterator>
+#include <variant>
+
+#include "model/message.h"
 
 namespace cairn::storage {
+namespace {
+
+// What a batch weighs in a commit: its messages' footprints, and a flat
+// estimate for each record (keys and small values).
+std::uint64_t batch_bytes(const Batch& batch) {
+  constexpr std::uint64_t kRecord = 64;
+  std::uint64_t bytes = 0;
+  for (const Operation& op : batch.operations) {
+    bytes += kRecord;
+    if (const auto* m = std::get_if<PutMessage>(&op); m && m->message) {
+      bytes += model::footprint(*m->message);
+    } else if (const auto* r = std::get_if<PutRetained>(&op); r && r->message) {
+      bytes += model::footprint(*r->message);
+    } else if (const auto* s = std::get_if<PutSession>(&op); s && s->will) {
+      bytes += model::footprint(*s->will);
+    }
+  }
+  return bytes;
+}
+
+}  // namespace
 
 GroupCommitter::GroupCommitter(CommitSink& sink, Limits limits)
     : sink_(sink), limits_(limits), thread_([this] { run(); }) {}
@@ -12,11 +36,12 @@ GroupCommitter::GroupCommitter(CommitSink& sink, Limits limits)
 GroupCommitter::~GroupCommitter() { close(); }
 
 void GroupCommitter::submit(Batch batch, Completion done) {
+  const std::uint64_t bytes = batch_bytes(batch);
   {
     std::lock_guard lock(mutex_);
     if (!closing_) {
       queue_.push_back(
-          Pending{std::move(batch), std::move(done), {}, std::chrono::steady_clock::now()});
+          Pending{std::move(batch), std::move(done), {}, std::chrono::steady_clock::now(), bytes});
       queued_.store(queue_.size(), std::memory_order_relaxed);
       // One wake-up per group at most: the thread is either syncing (it
       // takes this batch with the next group) or waiting for the first one.
@@ -73,7 +98,10 @@ void GroupCommitter::run() {
       } else {
         // A group ends before the next task: the task sees it completed.
         const std::size_t n = std::min(queue_.size(), limits_.max_batches_per_commit);
+        std::uint64_t bytes = 0;
         for (std::size_t i = 0; i < n && !queue_.front().task; ++i) {
+          bytes += queue_.front().bytes;
+          if (!group.empty() && bytes > limits_.max_bytes_per_commit) break;
           group.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }

@@ -2,7 +2,7 @@
 //
 // submit() queues a batch and returns at once. The committer thread takes
 // every batch queued while the previous commit was syncing (up to
-// Limits::max_batches_per_commit) and hands them to its CommitSink as one
+// Limits::max_batches_per_commit and max_bytes_per_commit) and hands them to its CommitSink as one
 // group: one synced write for all of them. That is what makes a durable
 // broker fast: latency is one sync when idle, throughput is syncs/s times the
 // group size under load, with no timer.
@@ -62,6 +62,11 @@ class GroupCommitter final : public DurableStore {
     // How long a deferrable batch may wait for company; zero commits it at
     // once like any other.
     std::chrono::microseconds defer_for{5'000};
+    // Bytes in one commit (messages by their footprint, other records by a
+    // flat estimate): bounds the write, the segment it becomes and the
+    // memory a group holds, far below LevelDB's 4 GiB record limit. A batch
+    // larger than this alone still commits, alone.
+    std::uint64_t max_bytes_per_commit = 64ULL << 20;
   };
 
   // What an operator graphs (issue 7 exports it). Relaxed counters.
@@ -108,6 +113,7 @@ class GroupCommitter final : public DurableStore {
     Completion done;
     std::function<void(std::error_code)> task;  // set: a task, not a batch
     std::chrono::steady_clock::time_point submitted;
+    std::uint64_t bytes = 0;  // batch_bytes(batch), counted at submit
   };
 
   void run();

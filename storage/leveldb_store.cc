@@ -20,6 +20,7 @@ LeveldbStore::LeveldbStore(std::unique_ptr<CompactionCountingEnv> env,
       env_(std::move(env)),
       db_(std::move(db)),
       space_(options.directory, options.min_free_bytes, options.free_space_probe),
+      segment_cache_limit_(options.segment_cache_bytes),
       committer_(*this, options.committer) {
   space_.refresh();
 }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -79,6 +80,9 @@ class LeveldbStore final : public DurableStore, private CommitSink {
     // StoredState::paged, for load() to read as the client takes them (D7).
     // The default reads every queue whole.
     std::size_t queue_window = std::numeric_limits<std::size_t>::max();
+    // Bytes of decoded segments load() keeps for the next sessions reading
+    // the same backlog (the newest segment read stays, whatever its size).
+    std::uint64_t segment_cache_bytes = 64ULL << 20;
   };
   struct Opened {
     std::unique_ptr<LeveldbStore> store;  // null on error
@@ -117,6 +121,10 @@ class LeveldbStore final : public DurableStore, private CommitSink {
   DiskUsage disk_usage() const;
   std::uint64_t compactions() const noexcept { return env_->compactions(); }
   const base::AtomicHistogram& commit_bytes() const noexcept { return commit_bytes_; }
+  // Bytes of decoded segments cached for load() (Options::segment_cache_bytes).
+  std::uint64_t cached_segment_bytes() const noexcept {
+    return segment_cache_bytes_.load(std::memory_order_relaxed);
+  }
 
  private:
   struct ClientKeys {
@@ -151,11 +159,12 @@ class LeveldbStore final : public DurableStore, private CommitSink {
   std::uint64_t next_segment_ = 1;
   // Segments load() decoded lately: a backlog fanned out to many sessions is
   // read and decoded once, not once per session, and its sessions share the
-  // message objects. Bounded by the messages it holds.
+  // message objects. Bounded in bytes (their footprints).
   std::unordered_map<std::uint64_t, std::shared_ptr<const std::vector<model::MessagePtr>>>
       segment_cache_;
   std::deque<std::uint64_t> segment_cache_order_;  // oldest first
-  std::size_t segment_cache_messages_ = 0;
+  const std::uint64_t segment_cache_limit_;
+  std::atomic<std::uint64_t> segment_cache_bytes_{0};  // written by the committer thread only
 
   GroupCommitter committer_;  // last: its thread uses everything above
 };

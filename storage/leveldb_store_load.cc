@@ -12,8 +12,12 @@
 namespace cairn::storage {
 namespace {
 
-// Messages the segment cache holds at most, across its segments.
-constexpr std::size_t kCachedMessages = 16'384;
+// What a decoded segment weighs in the cache: its messages' footprints.
+std::uint64_t footprint(const std::vector<model::MessagePtr>& messages) {
+  std::uint64_t bytes = 0;
+  for (const model::MessagePtr& m : messages) bytes += model::footprint(*m);
+  return bytes;
+}
 
 }  // namespace
 
@@ -98,8 +102,9 @@ std::shared_ptr<const std::vector<model::MessagePtr>> LeveldbStore::read_segment
   auto messages = std::make_shared<const std::vector<model::MessagePtr>>(std::move(*decoded));
   segment_cache_.emplace(segment, messages);
   segment_cache_order_.push_back(segment);
-  segment_cache_messages_ += messages->size();
-  while (segment_cache_messages_ > kCachedMessages && segment_cache_.size() > 1) {
+  segment_cache_bytes_.fetch_add(footprint(*messages), std::memory_order_relaxed);
+  while (segment_cache_bytes_.load(std::memory_order_relaxed) > segment_cache_limit_ &&
+         segment_cache_.size() > 1) {
     const std::uint64_t oldest = segment_cache_order_.front();
     segment_cache_order_.pop_front();
     forget_segment(oldest);
@@ -117,7 +122,7 @@ std::shared_ptr<const std::vector<model::MessagePtr>> LeveldbStore::read_segment
 void LeveldbStore::forget_segment(std::uint64_t segment) {
   auto it = segment_cache_.find(segment);
   if (it == segment_cache_.end()) return;
-  segment_cache_messages_ -= it->second->size();
+  segment_cache_bytes_.fetch_sub(footprint(*it->second), std::memory_order_relaxed);
   segment_cache_.erase(it);
 }
 

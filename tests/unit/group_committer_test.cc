@@ -9,7 +9,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <future>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -168,6 +170,49 @@ TEST(GroupCommitter, GroupsAreBoundedInSize) {
   completions.wait_for(8);
   EXPECT_EQ(sink.groups(),
             (std::vector<std::vector<std::uint16_t>>{{1}, {2, 3, 4}, {5, 6, 7}, {8}}));
+}
+
+// Issue 17, item 4: a group is bounded in bytes too, so one commit (and the
+// segment it writes, and what it holds in memory) stays far below LevelDB's
+// record limit however large the messages queued behind a slow sync.
+TEST(GroupCommitter, GroupsAreBoundedInBytes) {
+  const auto large = [](std::uint16_t id) {
+    Batch b = batch_with(id);
+    auto m = std::make_shared<model::Message>();
+    m->topic = "t";
+    m->payload = std::string(1 << 20, 'x');  // 1 MiB
+    b.operations.push_back(PutMessage{id, m});
+    return b;
+  };
+  GatedSink sink;
+  Completions completions;
+  GroupCommitter::Limits limits;
+  limits.max_bytes_per_commit = 3ULL << 20;  // room for two of them, not three
+  GroupCommitter committer(sink, limits);
+  committer.submit(large(1), completions.make(1));
+  sink.wait_for_groups(1);
+  for (std::uint16_t id = 2; id <= 6; ++id) committer.submit(large(id), completions.make(id));
+  committer.submit(batch_with(7), completions.make(7));
+  sink.open();
+  completions.wait_for(7);
+  EXPECT_EQ(sink.groups(), (std::vector<std::vector<std::uint16_t>>{{1}, {2, 3}, {4, 5}, {6, 7}}));
+}
+
+TEST(GroupCommitter, ABatchLargerThanTheByteBoundCommitsAlone) {
+  GatedSink sink;
+  sink.open();
+  Completions completions;
+  GroupCommitter::Limits limits;
+  limits.max_bytes_per_commit = 1024;
+  GroupCommitter committer(sink, limits);
+  Batch big = batch_with(1);
+  auto m = std::make_shared<model::Message>();
+  m->payload = std::string(4096, 'x');
+  big.operations.push_back(PutMessage{1, m});
+  committer.submit(std::move(big), completions.make(1));
+  completions.wait_for(1);
+  std::lock_guard lock(completions.mutex);
+  EXPECT_FALSE(completions.results[0].second);
 }
 
 TEST(GroupCommitter, AFailedCommitLatchesAndNothingAfterItCommits) {

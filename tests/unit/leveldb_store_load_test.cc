@@ -183,6 +183,34 @@ TEST(LeveldbStoreLoad, SessionsSharingASegmentShareItsMessages) {
   EXPECT_EQ(a[0].message, b[0].message);  // one object in memory, read once
 }
 
+// Issue 17, item 4: the decoded segments load() keeps are bounded in bytes
+// (they were bounded by a count of messages, whatever their size).
+TEST(LeveldbStoreLoad, TheSegmentCacheIsBoundedInBytes) {
+  TempDir dir;
+  LeveldbStore::Options options;
+  options.directory = dir.path();
+  options.segment_cache_bytes = 64 << 10;
+  LeveldbStore::Opened opened = LeveldbStore::open(options);
+  ASSERT_TRUE(opened.store) << opened.error;
+  ASSERT_FALSE(commit(*opened.store, Batch{{session_record("a")}}));
+  for (std::uint64_t s = 1; s <= 20; ++s) {  // 20 segments of one 10 KiB message
+    Batch b;
+    b.operations.push_back(PutMessage{s, message(std::string(10 << 10, 'x'))});
+    PutDelivery d;
+    d.client_id = "a";
+    d.sequence = s;
+    d.message_id = s;
+    d.qos = QoS::kAtLeastOnce;
+    b.operations.push_back(std::move(d));
+    ASSERT_FALSE(commit(*opened.store, std::move(b)));
+  }
+  LoadRequest all{"a", 1, 100};
+  all.max_bytes = std::numeric_limits<std::uint64_t>::max();
+  ASSERT_EQ(load(*opened.store, all).size(), 20u);
+  EXPECT_GT(opened.store->cached_segment_bytes(), 10u << 10);
+  EXPECT_LE(opened.store->cached_segment_bytes(), 64u << 10);
+}
+
 TEST(LeveldbStoreLoad, AfterCloseALoadFailsAsClosed) {
   TempDir dir;
   LeveldbStore::Opened opened = open(dir.path());
