@@ -342,16 +342,16 @@ void Broker::send_retained(const std::shared_ptr<Session>& session,
   std::vector<model::MessagePtr> messages;
   router_.retained_for(request.subscription.filter, now, messages);
   if (messages.empty()) return;
-  std::vector<Queued> queued;
-  queued.reserve(messages.size());
-  storage::Batch batch;
+  // A filter like '#' can match every retained message: the fan-out counts
+  // against the session's limits as it is built, and goes to the store in
+  // batches of bounded size, each sent once committed (in order: the store
+  // completes in submission order).
+  std::vector<RetainedChunk> chunks(1);
   {
-    // A persistent session stores them like any delivery, so that a crash
-    // before they are acknowledged does not lose them (its subscription comes
-    // back without a SUBSCRIBE to send them again), and its queue can page.
     const bool space_low = store_.space_low();
     std::lock_guard lock(session->mutex);
     const bool stored = session->state.persistent() && !session->ended;
+    Pending pending;
     for (model::MessagePtr& m : messages) {
       session::Delivery d;
       d.queued_at = std::chrono::steady_clock::now();
@@ -361,37 +361,55 @@ void Broker::send_retained(const std::shared_ptr<Session>& session,
         d.subscription_ids.push_back(request.subscription.subscription_id);
       }
       d.message = std::move(m);
-      if (stored && d.qos != QoS::kAtMostOnce) {
-        if (space_low) {  // the SUBSCRIBE was granted just before space ran low
-          count_refused_write(fmt::format("client '{}': retained message on '{}' not sent",
-                                          session->state.client_id, d.message->topic));
-          continue;
-        }
-        if (queue_full(*session)) {
-          count_drop(*session, *d.message);
-          continue;
-        }
-        const storage::MessageId id = next_message_id_++;
-        d.sequence = session->next_sequence++;
-        batch.operations.push_back(storage::PutMessage{id, d.message});
-        storage::PutDelivery record;
-        record.client_id = session->state.client_id;
-        record.sequence = d.sequence;
-        record.message_id = id;
-        record.qos = d.qos;
-        record.retain = d.retain;
-        record.subscription_ids = d.subscription_ids;
-        record.session_ended = session->ended_flag;
-        batch.operations.push_back(std::move(record));
+      const bool unstored = !stored || d.qos == QoS::kAtMostOnce;
+      if (!unstored && space_low) {  // the SUBSCRIBE was granted just before space ran low
+        count_refused_write(fmt::format("client '{}': retained message on '{}' not sent",
+                                        session->state.client_id, d.message->topic));
+        continue;
       }
-      queued.push_back({session, std::move(d)});
+      if (queue_full(*session, pending) || (unstored && memory_full(*session, pending.bytes))) {
+        count_drop(*session, *d.message, pending);
+        continue;
+      }
+      ++pending.count;
+      pending.bytes += model::footprint(*d.message);
+      RetainedChunk& chunk = chunks.back();
+      // A persistent session stores them like any delivery, so that a crash
+      // before they are acknowledged does not lose them (its subscription
+      // comes back without a SUBSCRIBE to send them again), and its queue can
+      // page.
+      if (!unstored) add_stored_retained(*session, d, chunk);
+      chunk.queued.push_back({session, std::move(d)});
+      if (chunk.bytes >= kRetainedChunkBytes) chunks.emplace_back();
     }
   }
-  if (batch.empty()) return enqueue(queued);
-  // D2: what is stored is sent once committed (the QoS 0 ones wait with it).
-  submit(std::move(batch), [this, queued = std::move(queued)](std::error_code ec) mutable {
-    if (!ec) enqueue(queued);
-  });
+  for (RetainedChunk& chunk : chunks) {
+    if (chunk.batch.empty()) {
+      enqueue(chunk.queued);
+      continue;
+    }
+    // D2: what is stored is sent once committed (the QoS 0 ones wait with it).
+    submit(std::move(chunk.batch),
+           [this, queued = std::move(chunk.queued)](std::error_code ec) mutable {
+             if (!ec) enqueue(queued);
+           });
+  }
+}
+
+void Broker::add_stored_retained(Session& session, session::Delivery& d, RetainedChunk& chunk) {
+  const storage::MessageId id = next_message_id_++;
+  d.sequence = session.next_sequence++;
+  chunk.batch.operations.push_back(storage::PutMessage{id, d.message});
+  storage::PutDelivery record;
+  record.client_id = session.state.client_id;
+  record.sequence = d.sequence;
+  record.message_id = id;
+  record.qos = d.qos;
+  record.retain = d.retain;
+  record.subscription_ids = d.subscription_ids;
+  record.session_ended = session.ended_flag;
+  chunk.batch.operations.push_back(std::move(record));
+  chunk.bytes += model::footprint(*d.message);
 }
 
 // --- wills and housekeeping ---------------------------------------------------------

@@ -192,18 +192,39 @@ class Broker {
   // What one subscription receives of a message routed to it.
   static session::Delivery delivery_for(const model::MessagePtr& message, const RouteTarget& target,
                                         std::chrono::steady_clock::time_point now);
+  // Deliveries for a session decided but not yet in its queue (a retained
+  // fan-out waiting for its commit): they count against its limits.
+  struct Pending {
+    std::size_t count = 0;
+    std::uint64_t bytes = 0;
+  };
   // Whether `session` has max_queued deliveries waiting beyond its free
   // window. REQUIRES: session.mutex held.
-  bool queue_full(const Session& session) const;
+  bool queue_full(const Session& session, const Pending& pending) const;
+  bool queue_full(const Session& session) const { return queue_full(session, Pending{}); }
   // Whether its queue in memory holds the memory window's bytes: the bound
   // of what cannot be paged to disk (QoS 0, a non-persistent session's
   // deliveries). REQUIRES: session.mutex held.
-  bool memory_full(const Session& session) const;
+  bool memory_full(const Session& session, std::uint64_t pending_bytes = 0) const;
   // Counts and logs a delivery dropped for a full session. REQUIRES: its mutex held.
-  void count_drop(Session& session, const model::Message& message);
+  // `pending`: what is on its way to the queue, counted in the log line.
+  void count_drop(Session& session, const model::Message& message, const Pending& pending);
+  void count_drop(Session& session, const model::Message& message) {
+    count_drop(session, message, Pending{});
+  }
   // Counts and logs a write refused while the data volume is low on space;
   // `what` says which and whose.
   void count_refused_write(const std::string& what);
+  // Part of a retained fan-out to one session: one batch of bounded size and
+  // the deliveries sent once it commits.
+  struct RetainedChunk {
+    storage::Batch batch;
+    std::vector<Queued> queued;
+    std::uint64_t bytes = 0;  // footprints of the messages the batch stores
+  };
+  static constexpr std::uint64_t kRetainedChunkBytes = 1 << 20;
+  // Stores `d` for `session` in `chunk`'s batch. REQUIRES: session.mutex held.
+  void add_stored_retained(Session& session, session::Delivery& d, RetainedChunk& chunk);
   // Adds deliveries to their sessions' queues and wakes the attached connections.
   void enqueue(std::vector<Queued>& queued);
   // Paging (D7). REQUIRES for all three: session.mutex held.

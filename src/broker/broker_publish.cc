@@ -202,12 +202,12 @@ void Broker::count_refused_write(const std::string& what) {
   }
 }
 
-bool Broker::memory_full(const Session& session) const {
+bool Broker::memory_full(const Session& session, std::uint64_t pending_bytes) const {
   return settings_.memory_window_bytes != 0 &&
-         session.state.queue.bytes() >= settings_.memory_window_bytes;
+         session.state.queue.bytes() + pending_bytes >= settings_.memory_window_bytes;
 }
 
-bool Broker::queue_full(const Session& session) const {
+bool Broker::queue_full(const Session& session, const Pending& pending) const {
   const session::SessionState& state = session.state;
   // Messages an online client's window has room for are not waiting: they
   // leave at its connection's next pump [limits.max_queued_messages].
@@ -215,13 +215,13 @@ bool Broker::queue_full(const Session& session) const {
       state.send_window > state.inflight.size() ? state.send_window - state.inflight.size() : 0;
   const PagedTail& tail = session.paged;
   if (settings_.max_queued_bytes != 0 &&
-      state.queue.bytes() + tail.bytes >= settings_.max_queued_bytes) {
+      state.queue.bytes() + tail.bytes + pending.bytes >= settings_.max_queued_bytes) {
     return true;
   }
-  return state.queue.size() + tail.count >= settings_.max_queued + room;
+  return state.queue.size() + tail.count + pending.count >= settings_.max_queued + room;
 }
 
-void Broker::count_drop(Session& session, const model::Message& message) {
+void Broker::count_drop(Session& session, const model::Message& message, const Pending& pending) {
   ++counters_.deliveries_dropped_queue_full;
   // Logged at the 1st, 2nd, 4th, 8th... drop of a session: every episode is
   // visible without one line per message.
@@ -231,8 +231,8 @@ void Broker::count_drop(Session& session, const model::Message& message) {
         "client '{}': queue full ({} messages, {} bytes; limits.max_queued_messages, "
         "limits.max_queued_mb, or limits.memory_window_mb for what cannot wait on disk: QoS 0 "
         "and non-persistent sessions), message on '{}' dropped for it; {} dropped so far",
-        session.state.client_id, session.state.queue.size() + session.paged.count,
-        session.state.queue.bytes() + session.paged.bytes, message.topic, dropped);
+        session.state.client_id, session.state.queue.size() + session.paged.count + pending.count,
+        session.state.queue.bytes() + session.paged.bytes + pending.bytes, message.topic, dropped);
   }
 }
 

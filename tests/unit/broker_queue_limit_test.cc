@@ -178,5 +178,88 @@ TEST(BrokerQueueLimit, WhatCannotWaitOnDiskIsBoundedByTheMemoryWindow) {
   EXPECT_EQ(*result, BrokerErrc::kQueueFull);
 }
 
+// Issue 17, item 4: a SUBSCRIBE whose filter matches many retained messages
+// ('#') meets the same limits as routed traffic: the session's queue limit
+// (stored deliveries), the memory window (unstored ones), and the store gets
+// the fan-out in batches of bounded size. It used to queue every match in
+// one batch, whatever the limits.
+class RetainedFanOut : public ::testing::Test {
+ protected:
+  void retain(Broker& broker, int count, std::size_t payload_bytes, QoS qos) {
+    auto pub = broker.attach({"pub", true, 0}, std::make_shared<FakeOwner>(), kNow);
+    for (int i = 0; i < count; ++i) {
+      session::RoutePublish p;
+      p.message = message("r/" + std::to_string(i), qos, true, std::string(payload_bytes, 'x'));
+      broker.route(pub.session, p, [](std::error_code) {});
+    }
+    store.commit_all();
+  }
+  Broker::Attachment persistent(Broker& broker) {
+    auto a = broker.attach({"s", true, 3600}, std::make_shared<FakeOwner>(), kNow);
+    {
+      std::lock_guard lock(a.session->mutex);
+      a.session->state.expiry_interval = 3600;  // as its CONNECT asked
+    }
+    broker.store_session(a.session, {0, 3600, std::nullopt}, [](std::error_code) {});
+    store.commit_all();
+    return a;
+  }
+  // The deliveries a session holds, in memory and on disk.
+  static std::size_t held(const Broker::Attachment& a) {
+    std::lock_guard lock(a.session->mutex);
+    return a.session->state.queue.size() + a.session->paged.count;
+  }
+  static session::SendRetained everything(QoS qos) {
+    session::SendRetained send;
+    send.subscription.filter = "r/#";
+    send.subscription.options.max_qos = qos;
+    return send;
+  }
+
+  test::ManualStore store;
+};
+
+TEST_F(RetainedFanOut, MeetsThePersistentSessionsQueueLimit) {
+  Broker broker(store, limited(5, QueueFullPolicy::kRefuse));
+  retain(broker, 20, 10, QoS::kAtLeastOnce);
+  auto sub = persistent(broker);
+  broker.send_retained(sub.session, everything(QoS::kAtLeastOnce), kNow);
+  store.commit_all();
+  EXPECT_EQ(held(sub), 5u);
+  EXPECT_EQ(broker.counters().deliveries_dropped_queue_full.load(), 15u);
+}
+
+TEST_F(RetainedFanOut, MeetsTheMemoryWindowOfWhatIsNotStored) {
+  BrokerSettings settings = limited(1'000'000, QueueFullPolicy::kRefuse);
+  settings.memory_window_bytes = 1 << 20;
+  Broker broker(store, settings);
+  retain(broker, 50, 100'000, QoS::kAtMostOnce);  // 5 MB
+  auto sub = broker.attach({"s", true, 0}, std::make_shared<FakeOwner>(), kNow);
+  broker.send_retained(sub.session, everything(QoS::kAtLeastOnce), kNow);
+  std::lock_guard lock(sub.session->mutex);
+  EXPECT_LT(sub.session->state.queue.bytes(), (1u << 20) + 100'001u);
+}
+
+TEST_F(RetainedFanOut, GoesToTheStoreInBatchesOfBoundedSize) {
+  Broker broker(store, BrokerSettings{});
+  retain(broker, 3000, 1024, QoS::kAtLeastOnce);  // 3 MB
+  auto sub = persistent(broker);
+  const std::size_t before = store.submitted().size();
+  broker.send_retained(sub.session, everything(QoS::kAtLeastOnce), kNow);
+  store.commit_all();
+  std::size_t batches = 0;
+  for (std::size_t i = before; i < store.submitted().size(); ++i) {
+    std::uint64_t bytes = 0;
+    for (const storage::Operation& op : store.submitted()[i].operations) {
+      if (const auto* m = std::get_if<storage::PutMessage>(&op))
+        bytes += model::footprint(*m->message);
+    }
+    EXPECT_LE(bytes, (1u << 20) + 2048u) << "batch " << i;
+    ++batches;
+  }
+  EXPECT_GE(batches, 3u);
+  EXPECT_EQ(held(sub), 3000u);  // all of it, in memory or paged to disk
+}
+
 }  // namespace
 }  // namespace cairn::broker
