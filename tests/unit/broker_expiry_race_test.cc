@@ -9,6 +9,7 @@
 //
 // Real threads: housekeeping (or the disconnect) races resuming clients.
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -70,6 +71,27 @@ session::ScheduleWill delayed_will(const std::string& client) {
   return will;
 }
 
+// Each client resumes its session (the last first) while `race` runs on a
+// thread of its own, started at the same moment.
+std::vector<Resumed> resume_all_during(Broker& broker, const std::vector<std::string>& clients,
+                                       model::WallTime now, const std::function<void()>& race) {
+  auto owner = std::make_shared<IdleOwner>();
+  std::vector<Resumed> resumed(clients.size());
+  std::atomic<bool> go{false};
+  std::thread racing([&] {
+    while (!go.load()) {
+    }
+    race();
+  });
+  go.store(true);
+  for (std::size_t i = clients.size(); i-- > 0;) {
+    auto a = broker.attach({clients[i], false, 10}, owner, now);
+    resumed[i] = {a.session, a.session_present};
+  }
+  racing.join();
+  return resumed;
+}
+
 TEST(BrokerExpiryRace, ASessionResumedWhileItExpiresIsNotEndedUnderItsClient) {
   constexpr int kSessions = 300;
   for (int round = 0; round < 10; ++round) {
@@ -85,20 +107,9 @@ TEST(BrokerExpiryRace, ASessionResumedWhileItExpiresIsNotEndedUnderItsClient) {
       broker.schedule_will(a.session, a.generation, delayed_will(clients.back()), kNow);
       broker.detach(a.session, a.generation, {10}, kNow);
     }
-    std::vector<Resumed> resumed(kSessions);
-    std::atomic<bool> go{false};
-    std::thread housekeeping([&] {
-      while (!go.load()) {
-      }
+    const auto resumed = resume_all_during(broker, clients, kNow + seconds(20), [&] {
       broker.tick(kNow + seconds(20));  // past every session's expiry
     });
-    go.store(true);
-    for (int i = kSessions - 1; i >= 0; --i) {
-      auto a = broker.attach({clients[static_cast<std::size_t>(i)], false, 10}, owner,
-                             kNow + seconds(20));
-      resumed[static_cast<std::size_t>(i)] = {a.session, a.session_present};
-    }
-    housekeeping.join();
     expect_resumed_alive(broker, resumed, round, kNow + seconds(20));
     store.close();
   }
@@ -119,20 +130,10 @@ TEST(BrokerExpiryRace, ASessionResumedWhileItsLastConnectionEndsItIsNotEndedUnde
       broker.schedule_will(first.back().session, first.back().generation,
                            delayed_will(clients.back()), kNow);
     }
-    std::vector<Resumed> resumed(kSessions);
-    std::atomic<bool> go{false};
-    std::thread disconnecting([&] {
-      while (!go.load()) {
-      }
+    const auto resumed = resume_all_during(broker, clients, kNow, [&] {
       // Each first connection closes, setting the expiry to 0: its end.
       for (const auto& a : first) broker.detach(a.session, a.generation, {0}, kNow);
     });
-    go.store(true);
-    for (int i = kSessions - 1; i >= 0; --i) {
-      auto a = broker.attach({clients[static_cast<std::size_t>(i)], false, 10}, owner, kNow);
-      resumed[static_cast<std::size_t>(i)] = {a.session, a.session_present};
-    }
-    disconnecting.join();
     expect_resumed_alive(broker, resumed, round, kNow);
     store.close();
   }
