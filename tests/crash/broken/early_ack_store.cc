@@ -56,7 +56,9 @@ void EarlyAckStore::drain() {
       if (lagging_.empty()) {
         ready_.wait(lock);
       } else {
-        ready_.wait_until(lock, lagging_.front().due);
+        // A copy: forward() on another thread may pop the front meanwhile.
+        const Clock::time_point due = lagging_.front().due;
+        ready_.wait_until(lock, due);
       }
     }
     while (!completions_.empty()) {
