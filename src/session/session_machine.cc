@@ -519,6 +519,9 @@ void SessionMachine::on_commit_failed(Token token, Actions& out, ReasonCode reas
                                       const char* why) {
   if (token == connect_token_ && connect_token_ != 0) {
     connect_token_ = 0;
+    // A session this CONNECT created ends with the refusal (its client was
+    // never told it exists); one it resumed stays as it was stored.
+    if (!session_present_) expiry_interval_ = 0;
     // Low space (0x97) says why; anything else is the server's (0x88).
     const bool quota = reason == ReasonCode::kQuotaExceeded;
     return refuse_connect(quota ? reason : ReasonCode::kServerUnavailable,

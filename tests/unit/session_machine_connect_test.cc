@@ -138,6 +138,30 @@ TEST(SessionMachineConnect, SessionStoreFailureRefusesConnectAndDropsWill) {
   EXPECT_FALSE(h.machine->connected());
   h.closed();
   EXPECT_EQ(h.kinds(), Kinds{"DetachSession"}) << h.describe();
+  // The session this CONNECT created ends with it: the client was never
+  // told it exists, and a later resume must not find it present.
+  EXPECT_EQ(h.single<session::DetachSession>().expiry_interval, 0u);
+}
+
+TEST(SessionMachineConnect, RefusedResumeKeepsTheSessionItFound) {
+  SessionHarness h;
+  auto c = make_connect(ProtocolVersion::kV5, "c1", false);
+  c.properties.session_expiry_interval = 60;
+  h.packet(std::move(c));
+  h.attach(/*session_present=*/true);
+  h.commit_failed(h.single<StoreSession>().token);
+  h.closed();
+  EXPECT_EQ(h.single<session::DetachSession>().expiry_interval, 60u);  // stored before: kept
+}
+
+TEST(SessionMachineConnect, NewPersistentSessionRefusedForSpaceGetsQuotaExceeded) {
+  SessionHarness h;
+  auto c = make_connect(ProtocolVersion::kV5, "c1", false);
+  c.properties.session_expiry_interval = 60;
+  h.packet(std::move(c));
+  h.attach(false);
+  h.commit_failed(h.single<StoreSession>().token, ReasonCode::kQuotaExceeded);
+  EXPECT_EQ(h.sent_one<mqtt::Connack>().reason_code, ReasonCode::kQuotaExceeded);
 }
 
 TEST(SessionMachineConnect, EmptyClientIdV311WithoutCleanSessionIsRejected) {
