@@ -371,14 +371,18 @@ void Broker::send_retained(const std::shared_ptr<Session>& session,
         count_drop(*session, *d.message, pending);
         continue;
       }
+      const std::uint64_t bytes = model::footprint(*d.message);
       ++pending.count;
-      pending.bytes += model::footprint(*d.message);
+      pending.bytes += bytes;
       RetainedChunk& chunk = chunks.back();
       // A persistent session stores them like any delivery, so that a crash
       // before they are acknowledged does not lose them (its subscription
       // comes back without a SUBSCRIBE to send them again), and its queue can
       // page.
-      if (!unstored) add_stored_retained(*session, d, chunk);
+      if (!unstored) {
+        add_stored_retained(*session, d, chunk);
+        chunk.bytes += bytes;
+      }
       chunk.queued.push_back({session, std::move(d)});
       if (chunk.bytes >= kRetainedChunkBytes) chunks.emplace_back();
     }
@@ -409,7 +413,6 @@ void Broker::add_stored_retained(Session& session, session::Delivery& d, Retaine
   record.subscription_ids = d.subscription_ids;
   record.session_ended = session.ended_flag;
   chunk.batch.operations.push_back(std::move(record));
-  chunk.bytes += model::footprint(*d.message);
 }
 
 // --- wills and housekeeping ---------------------------------------------------------
@@ -448,6 +451,7 @@ void Broker::publish_will(session::ScheduleWill will, model::WallTime now,
   ++counters_.wills_published;
   session::RoutePublish request;
   request.message = std::move(message);
+  request.will = true;
   route_with(nullptr, request, std::move(also), nullptr);
 }
 

@@ -52,10 +52,7 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
     // even one that only non-persistent sessions receive (nothing to store).
     return refuse(storage::StoreErrc::kFailed);
   }
-  // A will (no publisher) is never refused for space: it was accepted with
-  // its CONNECT, refusing it now would lose it, and the guard's margin is
-  // there for what was accepted before the volume ran low.
-  const bool space_low = publisher != nullptr && store_.space_low();
+  const bool space_low = !request.will && store_.space_low();
   if (message->qos != QoS::kAtMostOnce && space_low) {
     // Refused before anything is stored or routed: the publisher keeps it
     // and may send it again once space returns (D8).

@@ -102,6 +102,28 @@ bool is_reason_code_allowed(PacketType type, ReasonCode code) noexcept {
   return (scope & bit(type)) != 0;
 }
 
+bool may_client_send_in_disconnect(ReasonCode code) noexcept {
+  switch (code) {
+    case ReasonCode::kNormalDisconnection:
+    case ReasonCode::kDisconnectWithWillMessage:
+    case ReasonCode::kUnspecifiedError:
+    case ReasonCode::kMalformedPacket:
+    case ReasonCode::kProtocolError:
+    case ReasonCode::kImplementationSpecificError:
+    case ReasonCode::kTopicNameInvalid:
+    case ReasonCode::kReceiveMaximumExceeded:
+    case ReasonCode::kTopicAliasInvalid:
+    case ReasonCode::kPacketTooLarge:
+    case ReasonCode::kMessageRateTooHigh:
+    case ReasonCode::kQuotaExceeded:
+    case ReasonCode::kAdministrativeAction:
+    case ReasonCode::kPayloadFormatInvalid:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::uint8_t to_v3_connack_code(ReasonCode code) noexcept {
   switch (code) {
     case ReasonCode::kSuccess:

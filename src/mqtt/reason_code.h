@@ -68,6 +68,10 @@ std::string_view reason_code_name(ReasonCode code, PacketType type) noexcept;
 // True when table 2-6 lists `code` for packets of `type`.
 bool is_reason_code_allowed(PacketType type, ReasonCode code) noexcept;
 
+// True when a client may send `code` in a DISCONNECT: the "Sent by" column of
+// Table 3-10 of MQTT 5.0 names it Client or Client/Server ([MQTT-3.14.2-1]).
+bool may_client_send_in_disconnect(ReasonCode code) noexcept;
+
 // True for codes of 0x80 and above, which report a failure [MQTT-2.4].
 constexpr bool is_failure(ReasonCode code) noexcept {
   return static_cast<std::uint8_t>(code) >= 0x80;

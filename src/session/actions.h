@@ -101,6 +101,10 @@ struct RoutePublish {
   model::MessagePtr message;
   Token token = 0;
   std::uint16_t qos2_packet_id = 0;  // non-zero: store the dedup record too
+  // A will: accepted with its CONNECT, so never refused for low space now
+  // (refusing it would lose it; the guard's margin is there for what was
+  // accepted before the volume ran low).
+  bool will = false;
 };
 
 // A QoS 2 PUBREL arrived: remove the dedup record (D4), then on_committed(token).

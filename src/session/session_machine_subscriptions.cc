@@ -21,6 +21,20 @@ void SessionMachine::handle_subscribe(mqtt::Subscribe&& s, Actions& out) {
     return disconnect(ReasonCode::kSubscriptionIdentifiersNotSupported,
                       "subscription identifiers not supported", out);
   }
+  if (is_v5(version_)) {
+    // §3.2.2.3.11, §3.2.2.3.13: announced unavailable in CONNACK, so asking
+    // for one is a Protocol Error; 3.x was never told, and gets SUBACK 0x80.
+    for (const mqtt::TopicSubscription& sub : s.subscriptions) {
+      if (sub.filter.starts_with(model::kSharedPrefix) && !limits_.shared_subscription_available) {
+        return disconnect(ReasonCode::kSharedSubscriptionsNotSupported,
+                          "shared subscriptions not supported", out);
+      }
+      if (model::has_wildcard(sub.filter) && !limits_.wildcard_subscription_available) {
+        return disconnect(ReasonCode::kWildcardSubscriptionsNotSupported,
+                          "wildcard subscriptions not supported", out);
+      }
+    }
+  }
   const std::uint32_t subscription_id = ids.empty() ? 0 : ids.front();
   PendingAck ack;
   ack.token = next_token_++;
@@ -28,10 +42,9 @@ void SessionMachine::handle_subscribe(mqtt::Subscribe&& s, Actions& out) {
     const bool shared = sub.filter.starts_with(model::kSharedPrefix);
     const bool wildcard = model::has_wildcard(sub.filter);
     std::optional<ReasonCode> refused;
-    if (shared && !limits_.shared_subscription_available) {
-      refused = ReasonCode::kSharedSubscriptionsNotSupported;
-    } else if (wildcard && !limits_.wildcard_subscription_available) {
-      refused = ReasonCode::kWildcardSubscriptionsNotSupported;
+    if ((shared && !limits_.shared_subscription_available) ||
+        (wildcard && !limits_.wildcard_subscription_available)) {
+      refused = ReasonCode::kUnspecifiedError;  // 3.x only: 5.0 disconnected above
     } else if (!topic_within_limits(sub.filter)) {
       refused = ReasonCode::kTopicFilterInvalid;
     } else if (!allowed(sub.filter, model::TopicAccess::kSubscribe)) {

@@ -69,6 +69,39 @@ TEST(SessionMachineDisconnect, DisconnectWithAnErrorReasonKeepsTheWill) {
   }
 }
 
+TEST(SessionMachineDisconnect, ServerOnlyReasonCodeFromTheClientIsAProtocolError) {
+  // [MQTT-3.14.2-1], Table 3-10: codes such as 0x8B (Server shutting down),
+  // 0x8E (Session taken over) or 0xA2 are the server's to send. A client
+  // sending one commits a Protocol Error: DISCONNECT 0x82, and its will is
+  // published as after any error.
+  for (const auto reason : {ReasonCode::kServerShuttingDown, ReasonCode::kSessionTakenOver,
+                            ReasonCode::kKeepAliveTimeout, ReasonCode::kServerBusy,
+                            ReasonCode::kWildcardSubscriptionsNotSupported}) {
+    SessionHarness h;
+    h.establish(v5_with_will(0, std::nullopt));
+    h.packet(make_disconnect(reason));
+    EXPECT_EQ(h.kinds(), (Kinds{"DISCONNECT", "CloseConnection"})) << h.describe();
+    EXPECT_EQ(h.sent_one<mqtt::Disconnect>().reason_code, ReasonCode::kProtocolError);
+    h.closed();
+    EXPECT_EQ(h.kinds(), (Kinds{"ScheduleWill", "DetachSession"})) << h.describe();
+  }
+}
+
+TEST(SessionMachineDisconnect, EveryReasonCodeAClientMaySendIsTaken) {
+  for (const auto reason :
+       {ReasonCode::kNormalDisconnection, ReasonCode::kDisconnectWithWillMessage,
+        ReasonCode::kUnspecifiedError, ReasonCode::kMalformedPacket, ReasonCode::kProtocolError,
+        ReasonCode::kImplementationSpecificError, ReasonCode::kTopicNameInvalid,
+        ReasonCode::kReceiveMaximumExceeded, ReasonCode::kTopicAliasInvalid,
+        ReasonCode::kPacketTooLarge, ReasonCode::kMessageRateTooHigh, ReasonCode::kQuotaExceeded,
+        ReasonCode::kAdministrativeAction, ReasonCode::kPayloadFormatInvalid}) {
+    SessionHarness h;
+    h.establish(v5_with_will(0, std::nullopt));
+    h.packet(make_disconnect(reason));
+    EXPECT_EQ(h.kinds(), Kinds{"CloseConnection"}) << h.describe();
+  }
+}
+
 TEST(SessionMachineDisconnect, DisconnectUpdatesTheSessionExpiry) {
   // §3.14.2.2.2: the client may change a non-zero expiry at DISCONNECT.
   SessionHarness h;
