@@ -202,7 +202,6 @@ storage::PutSession Broker::session_record(const Session& session) const {
 void Broker::store_session(const std::shared_ptr<Session>& session,
                            const session::StoreSession& request, Done done) {
   storage::Batch batch;
-  PagedTail tail;
   std::optional<std::string> refused;  // the client of a new persistent session refused
   {
     std::lock_guard lock(session->mutex);
@@ -216,42 +215,24 @@ void Broker::store_session(const std::shared_ptr<Session>& session,
       record.expiry_interval = request.expiry_interval;
       batch.operations.push_back(std::move(record));
       session->stored = true;
+    } else if (session->stored && session->paged.count > 0) {
+      // Resumed with Session Expiry 0 while part of its queue waits on disk:
+      // that part pages in like any other (D7), rather than all of it into
+      // memory at once. Its record stays, with expiry 0, so that a crash
+      // ends the session as its connection's end would (restore expires it
+      // at once, publishing this connection's will); that end removes it.
+      session->connection_will = request.will;
+      storage::PutSession record = session_record(*session);
+      record.expiry_interval = 0;
+      batch.operations.push_back(std::move(record));
     } else if (session->stored) {
       batch.operations.push_back(storage::RemoveSession{session->state.client_id});
       session->stored = false;
-      if (session->paged.count > 0) {
-        // No longer persistent: nothing stays stored, so what waits on disk
-        // comes into memory before its records go (read, then removed, in
-        // the store's order).
-        ++session->paged.epoch;  // a load on its way is covered by this one
-        session->paged.loading = true;
-        tail = session->paged;
-      }
     }
   }
   if (refused) {
     count_refused_write(fmt::format("client '{}': a new persistent session refused", *refused));
     return done(storage::StoreErrc::kNoSpace);
-  }
-  if (tail.loading) {
-    storage::LoadRequest all;
-    all.client_id = session->state.client_id;
-    all.from = tail.from;
-    all.max_count = std::numeric_limits<std::size_t>::max();
-    store_.load(std::move(all), [this, session, epoch = tail.epoch](
-                                    std::vector<storage::StoredDelivery> loaded, std::error_code) {
-      std::shared_ptr<SessionOwner> owner;
-      {
-        std::lock_guard lock(session->mutex);
-        if (session->ended || session->paged.epoch != epoch) return;
-        add_paged_in(*session, loaded);
-        const std::uint64_t next = epoch + 1;
-        session->paged = PagedTail{};
-        session->paged.epoch = next;
-        owner = session->owner.lock();
-      }
-      if (owner) owner->deliveries_ready();
-    });
   }
   // Through the store even when empty: a barrier that completes after what
   // was submitted before it, such as the removal of a session this

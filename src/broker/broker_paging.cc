@@ -25,7 +25,9 @@ std::shared_ptr<SessionOwner> owner_of(const Session& s) { return s.owner.lock()
 }  // namespace
 
 bool Broker::page_out(Session& session, const session::Delivery& delivery) {
-  if (delivery.sequence == 0 || !store_.can_load()) return false;
+  // One stored before its session stopped storing (its record is going):
+  // memory keeps it, the store may no longer have it to read back.
+  if (delivery.sequence == 0 || !store_.can_load() || !session.stores_deliveries()) return false;
   PagedTail& tail = session.paged;
   if (tail.from == 0) {
     const session::DeliveryQueue& queue = session.state.queue;

@@ -89,7 +89,7 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
       if (d.qos == QoS::kAtMostOnce && !session->online) continue;
       // What is not stored (QoS 0, a non-persistent session's) cannot wait
       // on disk: its memory is bounded by the memory window (D7).
-      const bool unstored = d.qos == QoS::kAtMostOnce || !session->state.persistent();
+      const bool unstored = d.qos == QoS::kAtMostOnce || !session->stores_deliveries();
       const bool full = queue_full(*session) || (unstored && memory_full(*session));
       if (d.qos != QoS::kAtMostOnce && refuse_when_full && full) {
         // Nobody gets it and nothing is stored: the publisher still has it
@@ -115,7 +115,7 @@ void Broker::route_with(const std::shared_ptr<Session>& publisher,
         count_drop(*session, *message);
         continue;
       }
-      if (d.qos != QoS::kAtMostOnce && session->state.persistent()) {
+      if (!unstored) {
         d.sequence = session->next_sequence++;
         storage::PutDelivery record;
         record.client_id = session->state.client_id;

@@ -101,6 +101,11 @@ class Session {
   std::uint64_t refused_queue_full = 0;
 
   model::SessionId id() const noexcept { return state.id; }
+  // Its QoS 1/2 deliveries are stored (D3): a persistent session's, and
+  // those of a session resumed with Session Expiry 0 while part of its queue
+  // still waits on disk, so that what arrives meanwhile queues behind that
+  // part, in order, instead of overtaking it in memory. Guarded by mutex.
+  bool stores_deliveries() const noexcept { return state.persistent() || paged.count > 0; }
   // Set with `ended`, before the session's RemoveSession is submitted, and
   // carried by every record of it the broker submits, so that the store
   // drops one that reaches it after the removal (storage::SessionEnded).

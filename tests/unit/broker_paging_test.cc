@@ -232,17 +232,47 @@ TEST_F(BrokerPagingTest, QueueLimitCountsBytes) {
   EXPECT_EQ(refused, 2);  // the 10th reaches 110 bytes; the 11th and 12th find it full
 }
 
-TEST_F(BrokerPagingTest, SessionMadeNonPersistentGetsItsBacklogBeforeItsRecordsGo) {
+// Issue 17, item 4: a session resumed with Session Expiry 0 used to read its
+// whole backlog into memory at CONNECT. It now pages like any other, its
+// record kept (with expiry 0, so that a crash ends it) until its connection
+// ends; what is published meanwhile is stored behind the tail, in order.
+TEST_F(BrokerPagingTest, SessionResumedWithExpiryZeroPagesItsBacklogAndEndsAtDisconnect) {
   BrokerClient& s = connect("s", 3600, true);
   subscribe(s, "t", QoS::kAtLeastOnce);
   s.drop();
   settle();
   BrokerClient& pub = connect("pub", 0, true);
-  publish_numbered(pub, 1, 10);
-  BrokerClient& back = connect("s", 0, false);  // resumes, with Session Expiry 0
+  publish_numbered(pub, 1, 50);
+  BrokerClient& back = connect("s", 0, false, std::nullopt, /*receive_maximum=*/2);
   EXPECT_TRUE(connack(back).session_present);
-  EXPECT_EQ(committed<storage::RemoveSession>("s").size(), 1u);
-  EXPECT_EQ(take_and_ack(back), numbered(1, 10));
+  EXPECT_LE(in_memory(back), kWindow);
+  EXPECT_GE(tail_of("s").count, 50u - 2 - kWindow);
+  EXPECT_TRUE(committed<storage::RemoveSession>("s").empty());
+  ASSERT_FALSE(committed<storage::PutSession>("s").empty());
+  EXPECT_EQ(committed<storage::PutSession>("s").back().expiry_interval, 0u);
+  publish_numbered(pub, 51, 55);  // behind the tail, not before it
+  EXPECT_LE(in_memory(back), kWindow);
+  EXPECT_EQ(take_and_ack(back), numbered(1, 55));
+  EXPECT_EQ(tail_of("s").count, 0u);
+  back.drop();
+  settle();
+  EXPECT_EQ(committed<storage::RemoveSession>("s").size(), 1u);  // ended with its connection
+  EXPECT_EQ(broker->session_count(), 1u);                        // only the publisher's
+}
+
+TEST_F(BrokerPagingTest, SessionResumedWithExpiryZeroEndsAtARestart) {
+  BrokerClient& s = connect("s", 3600, true);
+  subscribe(s, "t", QoS::kAtLeastOnce);
+  s.drop();
+  settle();
+  BrokerClient& pub = connect("pub", 0, true);
+  publish_numbered(pub, 1, 20);
+  BrokerClient& back = connect("s", 0, false, std::nullopt, /*receive_maximum=*/2);
+  EXPECT_TRUE(connack(back).session_present);
+  restart(/*through_leveldb=*/true);
+  tick_at(now + std::chrono::seconds(1));
+  BrokerClient& again = connect("s", 3600, false);
+  EXPECT_FALSE(connack(again).session_present);  // it ended when its connection did
 }
 
 // --- restarts ------------------------------------------------------------------------
