@@ -44,6 +44,12 @@ cairn="$root/build/release/src/app/cairn"
 load="$root/build/release/bench/cairn-load"
 cairn_threads=0
 out=""
+# Every run's load, passed to cairn-load explicitly and named in the report.
+payload=64
+window=64
+mqtt=3.1.1
+load_common=(--payload "$payload" --window "$window" --mqtt "$mqtt")
+cairn_threads_seen=""  # cairn's threads, counted in /proc during its first run
 # Both brokers' per-session queue limit: far above what any run queues, so
 # neither drops a message (cairn's default is 1,000,000, mosquitto's 1,000).
 queue_limit=10000000
@@ -130,7 +136,8 @@ free_port() {
 start_broker() {
   local name="$1" durable="${2:-}" again="${3:-}"
   log="$tmp/$name.log"
-  if [[ -z "$again" ]]; then
+  if [[ -z "$again" ]]; then  # `again` keeps the log of the life before
+    : >"$log"
     port="$(free_port)"
     rm -rf "${data:?}/$name"
     mkdir -p "$data/$name"
@@ -156,7 +163,7 @@ log_dest stderr
 log_type error
 log_type warning
 EOF
-    mosquitto -c "$tmp/mosquitto.conf" >"$log" 2>&1 &
+    mosquitto -c "$tmp/mosquitto.conf" >>"$log" 2>&1 &
   else
     cat >"$tmp/cairn.toml" <<EOF
 [listener]
@@ -172,7 +179,7 @@ sys_interval = 0
 max_connections = 100000
 max_queued_messages = $queue_limit
 EOF
-    "$cairn" --config "$tmp/cairn.toml" >"$log" 2>&1 &
+    "$cairn" --config "$tmp/cairn.toml" >>"$log" 2>&1 &
   fi
   broker_pid=$!
   # Up to a minute: a restart reads its backlog back first.
@@ -207,6 +214,7 @@ after_run() {
   fi
   stop_broker
   if [[ "$name" == cairn ]] && grep -E '\[(error|critical)\]' "$log" >/dev/null; then
+    failures=$((failures + 1))
     note "cairn logged errors: $(grep -E '\[(error|critical)\]' "$log" | head -n 3 | tr '\n' ' ')"
   fi
 }
@@ -218,7 +226,14 @@ run_load() {
   shift 3
   start_broker "$name" "$durable"
   local rc=0
-  "$load" --port "$port" --duration "$duration" --json "$@" >"$tmp/run.json" 2>"$tmp/run.err" || rc=$?
+  "$load" --port "$port" --duration "$duration" --json "${load_common[@]}" "$@" \
+    >"$tmp/run.json" 2>"$tmp/run.err" &
+  local load_pid=$!
+  if [[ "$name" == cairn && -z "$cairn_threads_seen" ]]; then
+    sleep 0.5  # its I/O, store and metrics threads are all up by then
+    cairn_threads_seen="$(awk '$1 == "Threads:" { print $2 }' "/proc/$broker_pid/status" 2>/dev/null || true)"
+  fi
+  wait "$load_pid" || rc=$?
   after_run "$name"
   summarize "$name" "$rc" "$*" "$row"
 }
@@ -295,7 +310,9 @@ restart_time() {
   local name="$1"
   start_broker "$name" durable
   : >"$tmp/run.err"
+  local topic="load/restart-$name-$RANDOM" clients="restart-$name-$RANDOM"
   "$load" --port "$port" --scenario backlog --clients "$restart_sessions" --qos 1 \
+    "${load_common[@]}" --topic-prefix "$topic" --client-prefix "$clients" \
     --messages "$restart_messages" --json >/dev/null 2>"$tmp/run.err" &
   local load_pid=$! queued=""
   while kill -0 "$load_pid" 2>/dev/null; do
@@ -319,6 +336,17 @@ restart_time() {
   listening="$(date +%s%N)"
   sleep 0.2
   rss="$(proc_bytes "$broker_pid" VmRSS)"
+  # The backlog came back: the first and the last session resume (Clean
+  # Session 0, the same client id) and each gets all of its messages.
+  local i got
+  for i in 0 $((restart_sessions - 1)); do
+    got="$(timeout 60 mosquitto_sub -h 127.0.0.1 -p "$port" -i "$clients-s$i" -c -q 1 \
+      -t "$topic/0" -C "$restart_messages" -W 30 -F '%t' 2>/dev/null | grep -c . || true)"
+    if [[ "$got" != "$restart_messages" ]]; then
+      failures=$((failures + 1))
+      note "restart: $name gave session $i back $got of its $restart_messages messages"
+    fi
+  done
   after_run "$name"
   python3 - "$name" "$started" "$listening" "${rss:-0}" >>"$tmp/results" <<'EOF'
 import json, sys
@@ -337,7 +365,7 @@ backlog() {
   local rc=0 queued="" peak="" store=""
   : >"$tmp/run.err"  # as in idle_memory
   "$load" --port "$port" --scenario backlog --clients "$backlog_sessions" --qos 1 \
-    --messages "$backlog_messages" --json >"$tmp/run.json" 2>"$tmp/run.err" &
+    "${load_common[@]}" --messages "$backlog_messages" --json >"$tmp/run.json" 2>"$tmp/run.err" &
   local load_pid=$!
   while kill -0 "$load_pid" 2>/dev/null; do
     if grep -q "messages queued for" "$tmp/run.err"; then
@@ -420,6 +448,7 @@ header="$(cat <<EOF
 - cairn: $("$cairn" --version) ($cairn, io_threads = $cairn_threads)
 - mosquitto: $(mosquitto -h 2>/dev/null | head -n 1 | sed 's/^mosquitto version //')
 - cairn-load: $load; $duration s measured after 1 s of warm-up, median of $rounds round(s), brokers alternating
+- load: $payload-byte payloads, window $window per publisher, MQTT $mqtt, one load thread; QoS as each row says
 - data directories: $data ($data_fs)
 EOF
 )"
@@ -559,6 +588,7 @@ EOF
 )"
 
 report="$header
+- cairn's threads during a run (/proc/PID/status): ${cairn_threads_seen:-not read}
 - load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (at the start: $started_load)
 
 $table

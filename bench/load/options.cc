@@ -57,6 +57,9 @@ int parse_options(int argc, char** argv, Options& options) {
       "their id, a sequence number and the send time; subscribers measure latency and\n"
       "check each (publisher, subscriber) stream for loss, duplicates and reordering.",
       "cairn-load"};
+  // An option given twice takes its last value: a script passes its common
+  // settings first and a run's own after them (bench/compare.sh's window 1).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   const std::map<std::string, Scenario> scenarios{
       {"pairs", Scenario::kPairs},     {"fanout", Scenario::kFanout},
       {"fanin", Scenario::kFanin},     {"idle", Scenario::kIdle},
@@ -125,6 +128,9 @@ int parse_options(int argc, char** argv, Options& options) {
       ->capture_default_str();
   app.add_flag("--json", options.json, "Print one line of JSON instead of the table");
   app.add_option("--topic-prefix", options.topic_prefix, "Topic prefix (default: load/<random>)");
+  app.add_option("--client-prefix", options.client_prefix,
+                 "Client identifier prefix: <prefix>-s<i> for subscriber or session i, "
+                 "<prefix>-p<i> for publisher i (default: cairn-load-<random>)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

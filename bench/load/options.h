@@ -34,7 +34,8 @@ struct Options {
   mqtt::ProtocolVersion version = mqtt::ProtocolVersion::kV311;
   unsigned threads = 1;
   bool json = false;
-  std::string topic_prefix;  // "load/<random>" unless given
+  std::string topic_prefix;   // "load/<random>" unless given
+  std::string client_prefix;  // "cairn-load-<random>" unless given
   // Clean Session 0 (3.1.1) or Clean Start 0 with a Session Expiry Interval
   // (5): the broker keeps each session, and a record of every QoS 1/2
   // delivery to it, across connections. Always on for backlog.

@@ -73,7 +73,9 @@ double cpu_seconds() {
 }  // namespace
 
 LoadRun::LoadRun(Options options)
-    : options_(std::move(options)), client_prefix_("cairn-load-" + random_tag()) {
+    : options_(std::move(options)),
+      client_prefix_(options_.client_prefix.empty() ? "cairn-load-" + random_tag()
+                                                    : options_.client_prefix) {
   for (unsigned i = 0; i < options_.threads; ++i) {
     contexts_.push_back(std::make_unique<asio::io_context>(1));
     guards_.push_back(asio::make_work_guard(*contexts_.back()));

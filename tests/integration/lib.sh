@@ -6,6 +6,9 @@
 #   free_port                    one such port
 #   status COMMAND...            the command's exit status, its output discarded
 #                                (mosquitto_pub/sub exit with the CONNACK code when refused)
+#   start_cairn BINARY CONFIG LOG PORT   cairn started in the background (its PID in $pid),
+#                                its output appended to LOG; returns 0 once 127.0.0.1:PORT
+#                                accepts, 1 if cairn exits first or 10 s pass
 #   stop_cairn PID LOG           SIGTERM, then cairn must exit 0 and its log hold no
 #                                sanitizer report: a leak or a use after free at shutdown
 #                                fails the test (counted as check does, the report printed)
@@ -54,6 +57,16 @@ status() {
   local rc=0
   "$@" >/dev/null 2>&1 || rc=$?
   echo "$rc"
+}
+start_cairn() {  # binary config log port
+  "$1" --config "$2" >>"$3" 2>&1 &
+  pid=$!
+  for _ in $(seq 200); do
+    if (echo >"/dev/tcp/127.0.0.1/$4") 2>/dev/null; then return 0; fi
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
 }
 stop_cairn() {  # pid log
   local rc=0

@@ -118,12 +118,7 @@ listen = ""
 data_dir = "$dir/data"
 EOF
 start_broker() {
-  "$cairn" --config "$dir/cairn.toml" >>"$dir/log" 2>&1 &
-  pid=$!
-  for _ in $(seq 100); do
-    if (echo >"/dev/tcp/127.0.0.1/$wss") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
+  start_cairn "$cairn" "$dir/cairn.toml" "$dir/log" "$wss" && return 0
   echo "broker did not open port $wss" >&2
   return 1
 }

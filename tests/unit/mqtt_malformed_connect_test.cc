@@ -325,6 +325,38 @@ std::vector<MalformedCase> connect_length_cases() {
         0x00, 0x3C, 0x00, 0x01, 'c',  // keep alive, client id
         0x00, 0x01, 'u'},             // user name, then no password
        kMalformed},
+      {"V5_UserNameFlagWithoutUserName",  // [MQTT-3.1.2-17]
+       kV5,
+       {0x10, 0x0E, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05,
+        0x82,              // user name + clean start
+        0x00, 0x3C, 0x00,  // keep alive, property length 0
+        0x00, 0x01, 'c'},  // client id, then no user name
+       kMalformed},
+      {"V5_PasswordFlagWithoutPassword",  // [MQTT-3.1.2-19]
+       kV5,
+       {0x10, 0x11, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05,
+        0xC2,              // user name + password + clean start
+        0x00, 0x3C, 0x00,  // keep alive, property length 0
+        0x00, 0x01, 'c',   // client id
+        0x00, 0x01, 'u'},  // user name, then no password
+       kMalformed},
+      // A user name the flags do not announce [MQTT-3.1.2-16] is bytes left
+      // over after the last field.
+      {"V311_UserNameWithoutFlag",
+       kV311,
+       {0x10, 0x10, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04,
+        0x02,                         // clean session only
+        0x00, 0x3C, 0x00, 0x01, 'c',  // keep alive, client id
+        0x00, 0x01, 'u'},             // a user name nobody announced
+       kMalformed},
+      {"V5_UserNameWithoutFlag",
+       kV5,
+       {0x10, 0x11, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05,
+        0x02,              // clean start only
+        0x00, 0x3C, 0x00,  // keep alive, property length 0
+        0x00, 0x01, 'c',   // client id
+        0x00, 0x01, 'u'},  // a user name nobody announced
+       kMalformed},
       {"V5_NoPropertyLength",
        kV5,
        {0x10, 0x0A, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05, 0x02, 0x00,

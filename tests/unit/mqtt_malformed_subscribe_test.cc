@@ -97,6 +97,22 @@ std::vector<MalformedCase> subscribe_cases() {
        kProtocolError},
       {"V311_UnsubscribeNoFilter", kV311, {0xA2, 0x02, 0x00, 0x01}, kProtocolError},
       {"V5_UnsubscribeNoFilter", kV5, {0xA2, 0x03, 0x00, 0x01, 0x00}, kProtocolError},
+      // A 3.1.1-shaped packet sent on a 5.0 connection: no Property Length
+      // [MQTT-2.2.2-1], so the filter's length is read from the wrong bytes
+      // and runs past the end: 0x81.
+      {"V5_SubscribeWithoutPropertyLength",
+       kV5,
+       {0x82, 0x06,       // SUBSCRIBE, RL 6
+        0x00, 0x01,       // packet id 1
+        0x00, 0x01, 'a',  // filter "a" where the property length belongs
+        0x01},            // QoS 1
+       kMalformed},
+      {"V5_UnsubscribeWithoutPropertyLength",
+       kV5,
+       {0xA2, 0x05,        // UNSUBSCRIBE, RL 5
+        0x00, 0x01,        // packet id 1
+        0x00, 0x01, 'a'},  // filter "a" where the property length belongs
+       kMalformed},
       // An invalid filter after a valid one: 0x8F.
       {"V311_SubscribeSecondFilterInvalid",
        kV311,
