@@ -147,7 +147,7 @@ Result decode_publish(std::uint8_t flags, Reader& r, ProtocolVersion v) {
     return DecodeError{ReasonCode::kProtocolError, "response topic empty or with a wildcard"};
   }
   if (p.topic.empty()) {
-    // [MQTT-3.3.2-8]: an empty topic name stands for the one a Topic Alias names.
+    // §3.3.2.1: an empty topic name stands for the one a Topic Alias names.
     if (!is_v5(v)) return DecodeError{ReasonCode::kTopicNameInvalid, "empty topic name"};
     if (!p.properties.topic_alias) {
       return DecodeError{ReasonCode::kProtocolError, "empty topic name without topic alias"};

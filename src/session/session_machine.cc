@@ -72,7 +72,7 @@ void SessionMachine::on_packet(mqtt::Packet&& packet, model::WallTime now, Actio
         } else if constexpr (std::is_same_v<P, mqtt::Connect>) {
           disconnect(ReasonCode::kProtocolError, "second CONNECT", out);  // [MQTT-3.1.0-2]
         } else if constexpr (std::is_same_v<P, mqtt::Auth>) {
-          // Enhanced authentication was not negotiated at CONNECT [MQTT-4.12.0-1].
+          // Enhanced authentication was not negotiated at CONNECT [MQTT-4.12.0-7].
           disconnect(ReasonCode::kProtocolError, "AUTH without an authentication method", out);
         } else {
           disconnect(ReasonCode::kProtocolError, "packet a client may not send", out);
@@ -306,7 +306,7 @@ void SessionMachine::handle_disconnect(const mqtt::Disconnect& d, Actions& out) 
                       out);
   }
   if (is_v5(version_) && d.properties.session_expiry_interval) {
-    // [MQTT-3.14.2-2]: a session that was to end at disconnect cannot be
+    // §3.14.2.2.2: a session that was to end at disconnect cannot be
     // made to outlive it now.
     if (requested_expiry_ == 0 && *d.properties.session_expiry_interval != 0) {
       return disconnect(ReasonCode::kProtocolError, "session expiry set at DISCONNECT", out);

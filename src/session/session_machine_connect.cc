@@ -51,7 +51,8 @@ void SessionMachine::handle_connect(mqtt::Connect&& c, model::WallTime now, Acti
                           out);
   }
   if (props.authentication_method) {
-    return refuse_connect(ReasonCode::kBadAuthenticationMethod, "no authentication method", out);
+    return refuse_connect(ReasonCode::kBadAuthenticationMethod, "unsupported authentication method",
+                          out);
   }
   if (c.will) {
     if (c.will->qos > limits_.maximum_qos) {  // [MQTT-3.2.2-12]
