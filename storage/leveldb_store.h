@@ -27,6 +27,7 @@
 
 #include "base/atomic_histogram.h"
 #include "storage/compaction_counting_env.h"
+#include "storage/durable_names_env.h"
 #include "storage/durable_store.h"
 #include "storage/free_space_guard.h"
 #include "storage/group_committer.h"
@@ -133,8 +134,8 @@ class LeveldbStore final : public DurableStore, private CommitSink {
     bool session = false;
   };
 
-  LeveldbStore(std::unique_ptr<CompactionCountingEnv> env, std::unique_ptr<leveldb::DB> db,
-               const Options& options);
+  LeveldbStore(std::unique_ptr<DurableNamesEnv> names, std::unique_ptr<CompactionCountingEnv> env,
+               std::unique_ptr<leveldb::DB> db, const Options& options);
   std::error_code commit(std::span<Batch> group) override;
   // Drops `count` references to a segment; true when nothing refers to it
   // any more.
@@ -146,6 +147,7 @@ class LeveldbStore final : public DurableStore, private CommitSink {
   void forget_segment(std::uint64_t segment);
 
   const std::string directory_;
+  std::unique_ptr<DurableNamesEnv> names_;      // under env_, before it: outlives it
   std::unique_ptr<CompactionCountingEnv> env_;  // before db_: outlives it
   std::unique_ptr<leveldb::DB> db_;
   FreeSpaceGuard space_;

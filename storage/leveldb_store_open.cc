@@ -1,6 +1,5 @@
 // LeveldbStore::open: reads the store back (storage/FORMAT.md, "Opening").
 #include <algorithm>
-#include <filesystem>
 #include <limits>
 #include <memory>
 #include <utility>
@@ -56,15 +55,17 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
   leveldb::Options lo;
   lo.paranoid_checks = true;  // a damaged log or table fails the open, not a later read
   lo.create_if_missing = options.mode == Mode::kOpen;
-  auto env = std::make_unique<CompactionCountingEnv>(
-      options.env != nullptr ? options.env : leveldb::Env::Default());
+  // Names made durable below the counting layer: a power cut must not take
+  // a log LevelDB acknowledged writes into, nor CURRENT (durable_names_env.h).
+  auto names = std::make_unique<DurableNamesEnv>(options.env != nullptr ? options.env
+                                                                        : leveldb::Env::Default());
+  auto env = std::make_unique<CompactionCountingEnv>(names.get());
   lo.env = env.get();
   if (options.mode == Mode::kOpen && options.env == nullptr) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) {
-      out.error =
-          fmt::format("cannot create the data directory {}: {} (data_dir)", dir, ec.message());
+    const leveldb::Status created = create_directories_durably(dir);
+    if (!created.ok()) {
+      out.error = fmt::format("cannot create the data directory {}: {} (data_dir)", dir,
+                              created.ToString());
       return out;
     }
   }
@@ -375,7 +376,8 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
     }
   }
 
-  std::unique_ptr<LeveldbStore> store(new LeveldbStore(std::move(env), std::move(db), options));
+  std::unique_ptr<LeveldbStore> store(
+      new LeveldbStore(std::move(names), std::move(env), std::move(db), options));
   store->queues_ = std::move(queues);
   store->segment_refs_ = std::move(refs);
   store->next_segment_ = last_segment + 1;

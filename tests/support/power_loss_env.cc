@@ -2,10 +2,12 @@
 // LevelDB's FaultInjectionTestEnv.
 #include "support/power_loss_env.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -26,10 +28,21 @@ Status power_is_off(const std::string& fname) {
   return Status::IOError(fname, "power lost (PowerLossEnv)");
 }
 
+// As DurableNamesEnv names a file's directory.
 std::string directory_of(const std::string& fname) {
   const auto slash = fname.find_last_of('/');
-  return slash == std::string::npos ? std::string() : fname.substr(0, slash);
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return fname.substr(0, slash);
 }
+
+std::string base_name(const std::string& fname) {
+  const auto slash = fname.find_last_of('/');
+  return slash == std::string::npos ? fname : fname.substr(slash + 1);
+}
+
+// The files kept for undoing removals and renames are named so.
+constexpr std::string_view kKeptPrefix = ".powerloss-";
 
 }  // namespace
 
@@ -91,11 +104,29 @@ PowerLossEnv::~PowerLossEnv() {
   require(open_files_ == 0, "destroyed while a file is open: delete the database first");
 }
 
-void PowerLossEnv::power_loss() {
+void PowerLossEnv::power_loss_keeping(std::size_t name_changes) {
+  std::vector<std::pair<void (*)(void*), void*>> held;
+  {
+    std::lock_guard lock(mu_);
+    if (!powered_) return;
+    powered_ = false;
+    drop_unsynced(name_changes);
+    held.swap(held_background_);
+    hold_background_ = false;
+  }
+  // LevelDB waits for its scheduled work before a database can be deleted:
+  // it runs now, after the cut, and fails.
+  for (const auto& [function, arg] : held) function(arg);
+}
+
+std::size_t PowerLossEnv::unsynced_name_changes() const {
   std::lock_guard lock(mu_);
-  if (!powered_) return;
-  powered_ = false;
-  drop_unsynced();
+  return name_changes_.size();
+}
+
+void PowerLossEnv::hold_background_work() {
+  std::lock_guard lock(mu_);
+  hold_background_ = true;
 }
 
 void PowerLossEnv::restore() {
@@ -105,7 +136,7 @@ void PowerLossEnv::restore() {
   powered_ = true;
   ++epoch_;
   tracked_.clear();  // what power_loss() left is all durable
-  created_since_dir_sync_.clear();
+  require(name_changes_.empty() && held_background_.empty(), "power_loss() left work behind");
   writes_until_failure_ = 0;
   syncs_until_failure_ = 0;
 }
@@ -130,37 +161,43 @@ Status PowerLossEnv::NewAppendableFile(const std::string& fname, leveldb::Writab
   return open_file(fname, /*append=*/true, result);
 }
 
+// The file is moved aside, not removed, until its directory is synced: the
+// cut may bring it back.
 Status PowerLossEnv::RemoveFile(const std::string& fname) {
   std::lock_guard lock(mu_);
   if (!powered_) return power_is_off(fname);
-  Status s = target()->RemoveFile(fname);
-  if (s.ok()) {  // durable at once, as in LevelDB's test: a removal is never undone
-    tracked_.erase(fname);
-    created_since_dir_sync_.erase(fname);
-  }
-  return s;
+  if (!target()->FileExists(fname)) return target()->RemoveFile(fname);  // its error
+  NameChange change(NameChange::Kind::kRemoved, fname);
+  keep_aside(fname, change);
+  name_changes_.push_back(std::move(change));
+  return Status::OK();
 }
 
+// The file's tracking moves with it, so a renamed file that was never made
+// durable still loses its bytes at the cut; a file it replaces is moved aside.
 Status PowerLossEnv::RenameFile(const std::string& from, const std::string& to) {
   std::lock_guard lock(mu_);
   if (!powered_) return power_is_off(from);
+  require(directory_of(from) == directory_of(to), "a rename across directories: " + from);
+  if (!target()->FileExists(from)) return target()->RenameFile(from, to);  // its error
+  NameChange change(NameChange::Kind::kRenamed, to, from);
+  if (target()->FileExists(to)) keep_aside(to, change);
   Status s = target()->RenameFile(from, to);
-  if (!s.ok()) return s;
-  // Durable at once, as in LevelDB's test; the file's tracking moves with it,
-  // so a renamed file that was never made durable still goes at the cut.
-  tracked_.erase(to);
-  created_since_dir_sync_.erase(to);
+  require(s.ok(), "cannot rename " + from + ": " + s.ToString());
   if (auto node = tracked_.extract(from)) {
     node.key() = to;
     tracked_.insert(std::move(node));
   }
-  if (created_since_dir_sync_.erase(from) != 0) created_since_dir_sync_.insert(to);
+  name_changes_.push_back(std::move(change));
   return s;
 }
 
 Status PowerLossEnv::CreateDir(const std::string& dirname) {
   std::lock_guard lock(mu_);
-  return powered_ ? target()->CreateDir(dirname) : power_is_off(dirname);
+  if (!powered_) return power_is_off(dirname);
+  Status s = target()->CreateDir(dirname);
+  if (s.ok()) name_changes_.emplace_back(NameChange::Kind::kCreatedDir, dirname);
+  return s;
 }
 
 Status PowerLossEnv::RemoveDir(const std::string& dirname) {
@@ -172,9 +209,42 @@ Status PowerLossEnv::RemoveDir(const std::string& dirname) {
 // every file, it cannot be created after the cut.
 Status PowerLossEnv::NewLogger(const std::string& fname, leveldb::Logger** result) {
   std::lock_guard lock(mu_);
-  if (powered_) return target()->NewLogger(fname, result);
-  *result = nullptr;
-  return power_is_off(fname);
+  if (!powered_) {
+    *result = nullptr;
+    return power_is_off(fname);
+  }
+  const bool existed = target()->FileExists(fname);
+  Status s = target()->NewLogger(fname, result);
+  if (s.ok() && !existed) name_changes_.emplace_back(NameChange::Kind::kCreated, fname);
+  return s;
+}
+
+Status PowerLossEnv::GetChildren(const std::string& dir, std::vector<std::string>* result) {
+  Status s = target()->GetChildren(dir, result);
+  std::erase_if(*result, [](const std::string& name) { return name.starts_with(kKeptPrefix); });
+  return s;
+}
+
+void PowerLossEnv::Schedule(void (*function)(void*), void* arg) {
+  {
+    std::lock_guard lock(mu_);
+    if (hold_background_) {
+      held_background_.emplace_back(function, arg);
+      return;
+    }
+  }
+  target()->Schedule(function, arg);
+}
+
+Status PowerLossEnv::sync_directory(const std::string& directory) {
+  std::lock_guard lock(mu_);
+  if (!powered_) return power_is_off(directory);
+  if (real_fsync_ == RealFsync::kYes) {
+    Status s = storage::fsync_directory(directory);
+    if (!s.ok()) return s;
+  }
+  directory_synced(directory);
+  return Status::OK();
 }
 
 Status PowerLossEnv::open_file(const std::string& fname, bool append,
@@ -196,11 +266,10 @@ Status PowerLossEnv::open_file(const std::string& fname, bool append,
     // only durable bytes; a tracked one keeps what it had.
     tracked_.try_emplace(fname, Durability{size, false});
   } else {
-    // New, or emptied by NewWritableFile: nothing of it is durable, not even
-    // its name until its directory is synced (LevelDB's test does the same for
-    // a truncated file).
+    // New, or emptied by NewWritableFile: none of its bytes are durable, and
+    // a new name is not until its directory is synced.
     tracked_.insert_or_assign(fname, Durability{});
-    created_since_dir_sync_.insert(fname);
+    if (!existed) name_changes_.emplace_back(NameChange::Kind::kCreated, fname);
   }
   ++open_files_;
   *result = new File(*this, fname, std::move(owned), size, epoch_);
@@ -250,27 +319,78 @@ Status PowerLossEnv::sync(File& file) {
     return s;
   }
   if (it != tracked_.end() && !it->second.sync_failed) it->second.synced_size = size;
-  if (created_since_dir_sync_.contains(file.name())) directory_synced(file.name());
+  // LevelDB's POSIX Env fsyncs the directory whenever it syncs a MANIFEST
+  // (PosixWritableFile::SyncDirIfManifest).
+  if (base_name(file.name()).starts_with("MANIFEST")) directory_synced(directory_of(file.name()));
   return s;
 }
 
-// LevelDB's test: syncing a file created since the last directory sync syncs
-// its directory, which makes every name created in it durable.
-void PowerLossEnv::directory_synced(const std::string& fname) {
-  const std::string dir = directory_of(fname);
-  std::erase_if(created_since_dir_sync_,
-                [&](const std::string& name) { return directory_of(name) == dir; });
+void PowerLossEnv::directory_synced(const std::string& directory) {
+  std::erase_if(name_changes_, [&](const NameChange& change) {
+    if (directory_of(change.name) != directory) return false;
+    forget(change);
+    return true;
+  });
 }
 
-// What the disk holds after the cut: no name that was not made durable, and no
-// byte past the last successful sync of each file.
-void PowerLossEnv::drop_unsynced() {
-  for (const std::string& name : created_since_dir_sync_) {
-    Status s = target()->RemoveFile(name);
-    require(s.ok() || s.IsNotFound(), "cannot remove " + name + ": " + s.ToString());
-    tracked_.erase(name);
+void PowerLossEnv::keep_aside(const std::string& name, NameChange& change) {
+  change.kept = directory_of(name) + "/" + std::string(kKeptPrefix) + std::to_string(++kept_files_);
+  Status s = target()->RenameFile(name, change.kept);
+  require(s.ok(), "cannot move " + name + " aside: " + s.ToString());
+  if (auto it = tracked_.find(name); it != tracked_.end()) {
+    change.kept_durability = it->second;
+    tracked_.erase(it);
   }
-  created_since_dir_sync_.clear();
+}
+
+// Puts back what was there before `change`, the changes after it undone.
+void PowerLossEnv::undo(const NameChange& change) {
+  auto move = [&](const std::string& from, const std::string& to) {
+    Status s = target()->RenameFile(from, to);
+    require(s.ok(), "cannot move " + from + " back: " + s.ToString());
+  };
+  switch (change.kind) {
+    case NameChange::Kind::kCreated: {
+      Status s = target()->RemoveFile(change.name);
+      require(s.ok() || s.IsNotFound(), "cannot remove " + change.name + ": " + s.ToString());
+      tracked_.erase(change.name);
+      return;
+    }
+    case NameChange::Kind::kCreatedDir: {
+      std::error_code ec;
+      std::filesystem::remove_all(change.name, ec);
+      require(!ec, "cannot remove " + change.name + ": " + ec.message());
+      return;
+    }
+    case NameChange::Kind::kRenamed:
+      move(change.name, change.from);
+      if (auto node = tracked_.extract(change.name)) {
+        node.key() = change.from;
+        tracked_.insert(std::move(node));
+      }
+      break;
+    case NameChange::Kind::kRemoved:
+      break;
+  }
+  if (change.kept.empty()) return;
+  move(change.kept, change.name);
+  if (change.kept_durability) tracked_.insert_or_assign(change.name, *change.kept_durability);
+}
+
+// A change made durable: the file it kept aside is gone for good.
+void PowerLossEnv::forget(const NameChange& change) {
+  if (change.kept.empty()) return;
+  Status s = target()->RemoveFile(change.kept);
+  require(s.ok(), "cannot remove " + change.kept + ": " + s.ToString());
+}
+
+// What the disk holds after the cut: the first `keep` name changes and none
+// of the others, and no byte past the last successful sync of each file.
+void PowerLossEnv::drop_unsynced(std::size_t keep) {
+  keep = std::min(keep, name_changes_.size());
+  for (std::size_t i = name_changes_.size(); i-- > keep;) undo(name_changes_[i]);
+  for (std::size_t i = 0; i < keep; ++i) forget(name_changes_[i]);
+  name_changes_.clear();
   for (const auto& [name, durability] : tracked_) {
     std::uint64_t size = 0;
     if (!target()->GetFileSize(name, &size).ok() || size <= durability.synced_size) continue;

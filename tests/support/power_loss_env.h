@@ -9,17 +9,19 @@
 //
 //  - As there, a file's durable size is its size at its last successful
 //    Sync(), 0 for a file NewWritableFile created (or emptied).
-//  - As there, a directory counts as synced when a file created in it since
-//    its last sync is synced (that test's SyncParent()), which makes every name
-//    created in it durable. The real POSIX Env fsyncs the directory only when
-//    it syncs a MANIFEST, but LevelDB renames CURRENT and creates logs without
-//    syncing the directory afterwards: under that stricter model a cut after
-//    any open takes CURRENT (we tried: the tables go with it). Like that test,
-//    we assume a filesystem on which the fsync of a new file also makes its
-//    name durable.
-//  - As there, renames and removals are durable at once and never undone; a
-//    rename carries the file's tracking (durable size, "created since the last
-//    directory sync") to the new name.
+//  - Unlike there, a name is durable only once its directory is synced
+//    (issue 17, item 8): a file's fsync makes its bytes durable, not its
+//    name. Every create, rename and removal since the directory's last sync is
+//    undone by the cut, in reverse order (a removed file comes back with what
+//    of it was durable; a file renamed over comes back under its name), unless
+//    power_loss_keeping(n) keeps the first n of them, as a journal that had
+//    committed some would. A directory is synced by sync_directory()
+//    (storage::DirectorySync: what DurableNamesEnv calls) and, as LevelDB's
+//    POSIX Env does, by every Sync() of a MANIFEST. LevelDB's test instead
+//    counts a new file's sync as its directory's and never undoes a rename
+//    or a removal: under that model LevelDB alone loses nothing, while under
+//    this one it loses every write acknowledged into a log created since the
+//    last MANIFEST sync.
 //  - Unlike there, the power goes while the database is still open, so a
 //    file's state is tracked as it is written, not recorded at Close(); from
 //    power_loss() on every operation that would change the disk fails (that
@@ -43,15 +45,20 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <leveldb/env.h>
 #include <leveldb/status.h>
 
+#include "storage/durable_names_env.h"
+
 namespace cairn::test {
 
-class PowerLossEnv final : public leveldb::EnvWrapper {
+class PowerLossEnv final : public leveldb::EnvWrapper, public storage::DirectorySync {
  public:
   // Whether Sync() also fsyncs the real file. The simulation does not need it:
   // power_loss() alone decides what survives, so by default a sync costs no
@@ -65,10 +72,23 @@ class PowerLossEnv final : public leveldb::EnvWrapper {
   ~PowerLossEnv() override;
 
   // Cuts the power. Every later write, sync, file creation, rename or removal
-  // fails with an IOError until restore(). Then truncates each tracked file to
-  // its durable size and deletes each file created since its directory's last
-  // sync. Calling it again before restore() does nothing.
-  void power_loss();
+  // fails with an IOError until restore(). Then undoes every name change
+  // since its directory's last sync, latest first, and truncates each tracked
+  // file to its durable size. Then runs the background work held by
+  // hold_background_work(), which fails. Calling it again before restore()
+  // does nothing.
+  void power_loss() { power_loss_keeping(0); }
+  // The same, but the first `name_changes` unsynced name changes (in the
+  // order they were made) survive, as if the filesystem's journal had
+  // committed them on its own.
+  void power_loss_keeping(std::size_t name_changes);
+  // Name changes (creates, renames, removals) not yet made durable by a
+  // directory sync: what power_loss_keeping() may keep.
+  std::size_t unsynced_name_changes() const;
+  // LevelDB's background work (memtable flushes, compactions) scheduled from
+  // now on waits until the cut: a test decides that the cut comes before the
+  // flush syncs the next MANIFEST, instead of racing it.
+  void hold_background_work();
 
   // Powers the machine back on: the next database opened on this Env works
   // normally, with fresh tracking (after power_loss() every byte on disk is
@@ -99,6 +119,11 @@ class PowerLossEnv final : public leveldb::EnvWrapper {
   leveldb::Status CreateDir(const std::string& dirname) override;
   leveldb::Status RemoveDir(const std::string& dirname) override;
   leveldb::Status NewLogger(const std::string& fname, leveldb::Logger** result) override;
+  // Hides the files it keeps for undoing removals and renames.
+  leveldb::Status GetChildren(const std::string& dir, std::vector<std::string>* result) override;
+  void Schedule(void (*function)(void*), void* arg) override;
+  // storage::DirectorySync: makes every name change in `directory` durable.
+  leveldb::Status sync_directory(const std::string& directory) override;
 
  private:
   class File;
@@ -109,6 +134,19 @@ class PowerLossEnv final : public leveldb::EnvWrapper {
     std::uint64_t synced_size = 0;
     bool sync_failed = false;  // synced_size is frozen (fsyncgate)
   };
+  // A change to a directory's names since its last sync: what the cut undoes.
+  struct NameChange {
+    enum class Kind { kCreated, kCreatedDir, kRenamed, kRemoved };
+    NameChange(Kind k, std::string n, std::string f = {})
+        : kind(k), name(std::move(n)), from(std::move(f)) {}
+    Kind kind;
+    std::string name;  // the name created or removed; a rename's new name
+    std::string from;  // a rename's old name
+    // A removed file, or the file a rename replaced, kept under a hidden name
+    // until the directory is synced ("" if none), and its tracking.
+    std::string kept;
+    std::optional<Durability> kept_durability;
+  };
 
   // These two lock mu_ themselves (sync() not during the fsync).
   leveldb::Status open_file(const std::string& fname, bool append, leveldb::WritableFile** result);
@@ -118,17 +156,24 @@ class PowerLossEnv final : public leveldb::EnvWrapper {
   bool alive(const File& file) const;
   void file_closed(const File& file);
   bool take_fault(int& countdown);
-  void directory_synced(const std::string& fname);
-  void drop_unsynced();
+  void directory_synced(const std::string& directory);
+  // Moves `name` (and its tracking) aside to a hidden name, for undoing.
+  void keep_aside(const std::string& name, NameChange& change);
+  void undo(const NameChange& change);
+  void forget(const NameChange& change);
+  void drop_unsynced(std::size_t keep);
 
   const RealFsync real_fsync_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   bool powered_ = true;
   // Files opened before the last restore() belong to an older epoch: dead.
   std::uint64_t epoch_ = 0;
   int open_files_ = 0;  // Files of the current epoch not yet deleted
   std::map<std::string, Durability> tracked_;
-  std::set<std::string> created_since_dir_sync_;
+  std::vector<NameChange> name_changes_;  // since each one's directory's last sync, in order
+  std::uint64_t kept_files_ = 0;          // names the hidden files
+  bool hold_background_ = false;
+  std::vector<std::pair<void (*)(void*), void*>> held_background_;
   int writes_until_failure_ = 0;  // 0: disarmed
   int syncs_until_failure_ = 0;   // 0: disarmed
   std::atomic<int> syncs_{0};
