@@ -23,8 +23,10 @@ void PowerSwitch::BlockControlSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-PowerSwitch::PowerSwitch(std::string backing_path, std::string status_path)
-    : backing_path_(std::move(backing_path)), status_path_(std::move(status_path)) {}
+PowerSwitch::PowerSwitch(int backing, std::string backing_path, std::string status_path)
+    : backing_path_(std::move(backing_path)),
+      status_path_(std::move(status_path)),
+      names_(backing, backing_path_) {}
 
 PowerSwitch::~PowerSwitch() { Stop(); }
 
@@ -65,10 +67,14 @@ void PowerSwitch::Run() {
 
 void PowerSwitch::Cut() {
   UndoLogs::CutResult result;
+  std::size_t names = 0;
   int cuts = 0;
   {
     std::lock_guard lock(mutex_);
+    // Contents first, through the logs' own descriptors, then the names:
+    // a stashed file comes back with its durable bytes.
     result = logs_.RollbackAll();
+    names = names_.Undo();
     on_ = false;
     cuts = ++cuts_;
   }
@@ -76,9 +82,10 @@ void PowerSwitch::Cut() {
   // which may be waiting for the mutex in the FUSE loop.
   InvalidateKernelCache(result.inodes);
   const std::string line = "cut " + std::to_string(cuts) + " " + std::to_string(result.files) +
-                           " " + std::to_string(result.bytes);
-  std::fprintf(stderr, "powerfs: cut: %zu files rolled back, %llu bytes discarded\n", result.files,
-               static_cast<unsigned long long>(result.bytes));
+                           " " + std::to_string(result.bytes) + " " + std::to_string(names);
+  std::fprintf(stderr,
+               "powerfs: cut: %zu files rolled back, %llu bytes discarded, %zu names undone\n",
+               result.files, static_cast<unsigned long long>(result.bytes), names);
   WriteStatus(line);
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "name_journal.h"
 #include "undo_log.h"
 #include <fuse.h>
 
@@ -23,8 +24,9 @@ class PowerSwitch {
   static void BlockControlSignals();
 
   // `status_path` (may be empty) is rewritten atomically at every change:
-  // "on <cuts>" or "cut <cuts> <files rolled back> <bytes discarded>".
-  PowerSwitch(std::string backing_path, std::string status_path);
+  // "on <cuts>" or "cut <cuts> <files rolled back> <bytes discarded> <names
+  // undone>". `backing` is the backing directory's descriptor.
+  PowerSwitch(int backing, std::string backing_path, std::string status_path);
   ~PowerSwitch();
   PowerSwitch(const PowerSwitch&) = delete;
   PowerSwitch& operator=(const PowerSwitch&) = delete;
@@ -40,6 +42,7 @@ class PowerSwitch {
   // With mutex() held.
   bool on() const { return on_; }
   UndoLogs& logs() { return logs_; }
+  NameJournal& names() { return names_; }
 
  private:
   void Run();
@@ -58,6 +61,7 @@ class PowerSwitch {
   bool on_ = true;
   int cuts_ = 0;
   UndoLogs logs_;
+  NameJournal names_;
 };
 
 }  // namespace powerfs

@@ -1,8 +1,9 @@
 // cairn-powerfs: a FUSE passthrough filesystem that simulates power loss for
 // the crash-recovery suite. Every operation is forwarded to the same relative
 // path under BACKING_DIR; SIGUSR1 cuts the power (every write not yet made
-// durable by fsync/fdatasync is rolled back, then every operation fails with
-// EIO) and SIGUSR2 restores it. See README.md for the model and its limits.
+// durable by fsync/fdatasync is rolled back, every name change not made
+// durable by an fsync of its directory is undone, then every operation fails
+// with EIO) and SIGUSR2 restores it. See README.md for the model and its limits.
 //
 // Usage: cairn-powerfs BACKING_DIR MOUNTPOINT [--foreground] [--status FILE]
 
@@ -14,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "name_journal.h"
 #include "power_switch.h"
 #include "undo_log.h"
 #include <dirent.h>
@@ -117,6 +119,15 @@ int ReadLink(const char* path, char* buf, size_t size) {
   return 0;
 }
 
+// An open directory: its stream, and its path for fsyncdir (with
+// nullpath_ok, FUSE may not pass one).
+struct OpenDirectory {
+  DIR* dir;
+  std::string path;
+};
+
+OpenDirectory* Dir(const fuse_file_info* fi) { return reinterpret_cast<OpenDirectory*>(fi->fh); }
+
 int OpenDir(const char* path, fuse_file_info* fi) {
   Guard guard(g_switch->mutex());
   const int fd = ::openat(g_backing, Rel(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -127,20 +138,21 @@ int OpenDir(const char* path, fuse_file_info* fi) {
     ::close(fd);
     return -error;
   }
-  fi->fh = reinterpret_cast<uint64_t>(dir);
+  fi->fh = reinterpret_cast<uint64_t>(new OpenDirectory{dir, Rel(path)});
   return 0;
 }
 
 int ReadDir(const char*, void* buf, fuse_fill_dir_t filler, off_t, fuse_file_info* fi,
             fuse_readdir_flags) {
   Guard guard(g_switch->mutex());
-  DIR* dir = reinterpret_cast<DIR*>(fi->fh);
+  DIR* dir = Dir(fi)->dir;
   // Offset 0 for every entry: libfuse takes the whole listing in one call.
   ::rewinddir(dir);
   while (true) {
     errno = 0;
     const dirent* entry = ::readdir(dir);
     if (entry == nullptr) return -errno;
+    if (NameJournal::kStash == entry->d_name) continue;
     struct stat st {};
     st.st_ino = entry->d_ino;
     st.st_mode = static_cast<mode_t>(DTTOIF(entry->d_type));
@@ -150,34 +162,39 @@ int ReadDir(const char*, void* buf, fuse_fill_dir_t filler, off_t, fuse_file_inf
 
 int ReleaseDir(const char*, fuse_file_info* fi) {
   Guard guard(g_switch->mutex());
-  ::closedir(reinterpret_cast<DIR*>(fi->fh));
+  OpenDirectory* dir = Dir(fi);
+  ::closedir(dir->dir);
+  delete dir;
   return 0;
 }
 
-// Names are durable as soon as they change (README: metadata is not modelled).
-int FsyncDir(const char*, int, fuse_file_info*) {
+// The directory's name changes are durable; a file they destroyed is gone
+// for good, and with its last name its undo log.
+int FsyncDir(const char*, int, fuse_file_info* fi) {
   Guard guard(g_switch->mutex());
-  return PowerOff() ? -EIO : 0;
+  if (PowerOff()) return -EIO;
+  g_switch->names().DirectorySynced(Dir(fi)->path);
+  g_switch->logs().ForgetUnlinked();
+  return 0;
 }
 
+// Name changes go through the journal, which can undo them (name_journal.h).
 int MkDir(const char* path, mode_t mode) {
   Guard guard(g_switch->mutex());
   if (PowerOff()) return -EIO;
-  return Status(::mkdirat(g_backing, Rel(path).c_str(), mode));
+  return g_switch->names().MakeDir(Rel(path), mode);
 }
 
 int RmDir(const char* path) {
   Guard guard(g_switch->mutex());
   if (PowerOff()) return -EIO;
-  return Status(::unlinkat(g_backing, Rel(path).c_str(), AT_REMOVEDIR));
+  return g_switch->names().RemoveDir(Rel(path));
 }
 
 int Unlink(const char* path) {
   Guard guard(g_switch->mutex());
   if (PowerOff()) return -EIO;
-  const int rc = Status(::unlinkat(g_backing, Rel(path).c_str(), 0));
-  if (rc == 0) g_switch->logs().ForgetUnlinked();
-  return rc;
+  return g_switch->names().Unlink(Rel(path));
 }
 
 int Rename(const char* from, const char* to, unsigned int flags) {
@@ -185,9 +202,7 @@ int Rename(const char* from, const char* to, unsigned int flags) {
   if (PowerOff()) return -EIO;
   // RENAME_EXCHANGE and RENAME_NOREPLACE are not needed by LevelDB.
   if (flags != 0) return -EINVAL;
-  const int rc = Status(::renameat(g_backing, Rel(from).c_str(), g_backing, Rel(to).c_str()));
-  if (rc == 0) g_switch->logs().ForgetUnlinked();
-  return rc;
+  return g_switch->names().Rename(Rel(from), Rel(to));
 }
 
 int ChMod(const char* path, mode_t mode, fuse_file_info* fi) {
@@ -228,7 +243,11 @@ int Open(const char* path, fuse_file_info* fi) {
 int Create(const char* path, mode_t mode, fuse_file_info* fi) {
   Guard guard(g_switch->mutex());
   if (PowerOff()) return -EIO;
-  return OpenBacking(path, fi->flags | O_CREAT, mode, fi);
+  struct stat st {};
+  const bool existed = ::fstatat(g_backing, Rel(path).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  const int rc = OpenBacking(path, fi->flags | O_CREAT, mode, fi);
+  if (rc == 0 && !existed) g_switch->names().Created(Rel(path));
+  return rc;
 }
 
 int Read(const char*, char* buf, size_t size, off_t offset, fuse_file_info* fi) {
@@ -357,8 +376,13 @@ int main(int argc, char** argv) {
   // The kernel has already applied the caller's umask to every mode we get.
   ::umask(0);
 
-  PowerSwitch power(resolved, status);
+  PowerSwitch power(g_backing, resolved, status);
   g_switch = &power;
+  if (int rc = power.names().Start(); rc != 0) {
+    std::fprintf(stderr, "powerfs: cannot make %s/%s: %s\n", resolved,
+                 std::string(NameJournal::kStash).c_str(), std::strerror(-rc));
+    return 2;
+  }
 
   fuse_args args = FUSE_ARGS_INIT(0, nullptr);
   fuse_opt_add_arg(&args, argv[0]);

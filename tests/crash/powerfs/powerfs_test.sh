@@ -97,6 +97,8 @@ os.rename(f"{m}/C", f"{m}/D")
 os.write(fd, b"lost after the rename\n"); os.close(fd)
 with open(f"{m}/D", "r+b") as f:
     f.write(b"SYNCED")  # an overwrite of synced bytes, by the new name
+# The names A, B and D are made durable; contents are what this part tests.
+dfd = os.open(m, os.O_RDONLY | os.O_DIRECTORY); os.fsync(dfd); os.close(dfd)
 PY
 
 # --- 3. passthrough: the mount and the backing show the new content -------------
@@ -112,10 +114,11 @@ PY
 # --- 4. power cut ---------------------------------------------------------------
 kill -USR1 "$PID"
 wait_status "cut 1 "
-read -r _ _ files bytes <"$STATUS"
+read -r _ _ files bytes names <"$STATUS"
 [[ $files == 3 ]] || fail "cut rolled back $files files, expected 3 (A, B, D)"
 # A: 100 + 1000, B: 500, D: 6 + 22 bytes discarded.
 [[ $bytes == 1628 ]] || fail "cut discarded $bytes bytes, expected 1628"
+[[ $names == 0 ]] || fail "cut undid $names name changes, expected 0 (the directory was synced)"
 grep -q "powerfs: cut: 3 files rolled back, 1628 bytes discarded" "$LOG" || fail "no cut line"
 if cat "$MNT/A" >/dev/null 2>&1; then fail "a read succeeded while the power is off"; fi
 if (echo x >"$MNT/E") 2>/dev/null; then fail "a create succeeded while the power is off"; fi
@@ -135,6 +138,43 @@ assert open(f"{m}/D", "rb").read() == b"synced C\n", "D"
 assert not os.path.exists(f"{m}/C") and not os.path.exists(f"{m}/E"), "names"
 PY
 
+# --- 5b. names are durable only once their directory is synced ---------------------
+python3 - "$MNT" <<'PY' || fail "name changes before the cut"
+import os, sys
+m = sys.argv[1]
+def sync_dir(d):
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY); os.fsync(fd); os.close(fd)
+def synced_file(path, data):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.write(fd, data); os.fsync(fd); os.close(fd)
+synced_file(f"{m}/kept", b"kept\n")
+sync_dir(m)
+synced_file(f"{m}/unnamed", b"synced, but not its name\n")
+os.rename(f"{m}/D", f"{m}/renamed")  # D's name is durable: the rename is not
+os.unlink(f"{m}/B")
+os.rename(f"{m}/kept", f"{m}/A")     # over A: A must come back
+os.mkdir(f"{m}/sub")
+synced_file(f"{m}/sub/inner", b"inner\n")
+sync_dir(f"{m}/sub")                 # inner is named in sub, but sub is not named
+assert sorted(os.listdir(m)) == ["A", "renamed", "sub", "unnamed"], os.listdir(m)
+PY
+kill -USR1 "$PID"
+wait_status "cut 2 "
+read -r _ _ _ _ names <"$STATUS"
+# unnamed, the rename, the unlink, the rename over A, sub (inner went with sub's sync)
+[[ $names == 5 ]] || fail "cut undid $names name changes, expected 5"
+kill -USR2 "$PID"
+wait_status "on 2"
+python3 - "$MNT" <<'PY' || fail "names after the cut"
+import os, sys
+m = sys.argv[1]
+assert sorted(os.listdir(m)) == ["A", "B", "D", "kept"], os.listdir(m)
+assert open(f"{m}/A", "rb").read() == b"a" * 4096, "A"
+assert open(f"{m}/D", "rb").read() == b"synced C\n", "D"
+assert open(f"{m}/kept", "rb").read() == b"kept\n", "kept"
+assert os.path.getsize(f"{m}/B") == 0, "B"
+PY
+
 # --- 6. appends with periodic fsync, and a reader holding pages across the cut ----
 python3 - "$MNT" "$PID" "$STATUS" <<'PY' || fail "appends with periodic fsync"
 import errno, mmap, os, signal, sys, time
@@ -151,8 +191,10 @@ def wait_status(prefix):
     raise SystemExit(f"status never said {prefix!r}")
 
 os.mkdir(f"{m}/log")
+dfd = os.open(m, os.O_RDONLY | os.O_DIRECTORY); os.fsync(dfd); os.close(dfd)
 path = f"{m}/log/000003.log"
 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+dfd = os.open(f"{m}/log", os.O_RDONLY | os.O_DIRECTORY); os.fsync(dfd); os.close(dfd)
 data, synced = b"", 0
 for i in range(2000):
     rec = (b"%06d:" % i) + bytes([97 + i % 26]) * (i % 300) + b"\n"
@@ -175,9 +217,9 @@ mapped = mmap.mmap(reader, synced, prot=mmap.PROT_READ)
 assert mapped[synced - 20:] == b"X" * 20
 
 os.kill(pid, signal.SIGUSR1)
-wait_status("cut 2 ")
+wait_status("cut 3 ")
 os.kill(pid, signal.SIGUSR2)
-wait_status("on 2")
+wait_status("on 3")
 # First, before any call on the file could make the kernel look again: the
 # mapped pages show the durable bytes, not the overwrite.
 assert mapped[synced - 20:] == data[synced - 20:synced], "mapped pages"
@@ -190,7 +232,7 @@ assert os.fstat(reader).st_size == synced
 os.write(fd, b"unsynced\n")
 assert os.pread(reader, 100, synced) == b"unsynced\n"
 os.kill(pid, signal.SIGUSR1)
-wait_status("cut 3 1 9")
+wait_status("cut 4 1 9 0")
 for op in (lambda: os.pread(reader, 100, 0), lambda: os.write(fd, b"x"), lambda: os.fsync(fd)):
     try:
         op()
@@ -198,7 +240,7 @@ for op in (lambda: os.pread(reader, 100, 0), lambda: os.write(fd, b"x"), lambda:
     except OSError as e:
         assert e.errno == errno.EIO, e
 os.kill(pid, signal.SIGUSR2)
-wait_status("on 3")
+wait_status("on 4")
 assert os.pread(reader, len(data) + 10, 0) == data[:synced], "after the second cut"
 os.close(reader); os.close(fd)
 PY

@@ -397,7 +397,10 @@ ModeResult run_mode(const ModeOptions& o) {
     result.duplicated_qos1 = tally.duplicated_qos1;
     result.duplicated_qos2 = tally.duplicated_qos2;
     result.unpublished = tally.unpublished;
-    if (power) result.bytes_discarded = power->bytes_discarded();
+    if (power) {
+      result.bytes_discarded = power->bytes_discarded();
+      result.names_undone = power->names_undone();
+    }
     if (o.verbose || !tally.problems.empty()) {
       std::cout << "[" << o.mode << "] cycle " << cycle << "/" << o.cycles << ", crash " << load
                 << " ms into the load: acked " << result.acked_qos1 << " QoS 1 + "

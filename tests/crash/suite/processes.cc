@@ -155,8 +155,9 @@ bool PowerFs::wait_status(const std::string& prefix, milliseconds timeout) {
     };
     if (std::getline(in, line) && matches()) {
       std::istringstream words(line.substr(prefix.size()));
-      std::uint64_t files = 0, bytes = 0;
+      std::uint64_t files = 0, bytes = 0, names = 0;
       if (words >> files >> bytes) bytes_discarded_ += bytes;
+      if (words >> names) names_undone_ += names;
       return true;
     }
     if (pid_ > 0) {

@@ -67,6 +67,8 @@ class PowerFs {
   const std::string& why() const { return why_; }
   const std::filesystem::path& mountpoint() const { return mount_; }
   std::uint64_t bytes_discarded() const { return bytes_discarded_; }
+  // Creates, renames and removals whose directory was not synced, undone.
+  std::uint64_t names_undone() const { return names_undone_; }
 
  private:
   bool wait_status(const std::string& prefix, milliseconds timeout);
@@ -78,6 +80,7 @@ class PowerFs {
   pid_t pid_ = -1;
   int cuts_ = 0;
   std::uint64_t bytes_discarded_ = 0;
+  std::uint64_t names_undone_ = 0;
   std::string why_;
 };
 

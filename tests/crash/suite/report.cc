@@ -106,7 +106,8 @@ std::string notes(const Report& report, const std::string& bullet) {
     }
     if (m.bytes_discarded > 0) {
       out += bullet + m.mode + ": " + std::to_string(m.bytes_discarded) +
-             " unsynced bytes discarded by the power cuts\n";
+             " unsynced bytes discarded by the power cuts, " + std::to_string(m.names_undone) +
+             " name changes undone (created, renamed or removed, their directory not synced)\n";
     }
     if (m.duplicated_qos1 > 0) {
       out += bullet + m.mode + ": " + std::to_string(m.duplicated_qos1) +
@@ -201,7 +202,8 @@ std::string render_json(const Report& report) {
         << ",\"wills_published\":" << m.wills_published
         << ",\"wills_withheld\":" << m.wills_withheld
         << ",\"crashes_during_recovery\":" << m.crashes_during_recovery
-        << ",\"bytes_discarded\":" << m.bytes_discarded << ",\"refused\":" << m.refused
+        << ",\"bytes_discarded\":" << m.bytes_discarded << ",\"names_undone\":" << m.names_undone
+        << ",\"refused\":" << m.refused
         << ",\"listen_ms\":{\"p50\":" << ms(percentile(m.listen_ms, 50))
         << ",\"p99\":" << ms(percentile(m.listen_ms, 99)) << ",\"all\":" << list(m.listen_ms)
         << "},\"first_redelivery_ms\":{\"p50\":" << ms(percentile(m.first_ms, 50))
