@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 using cairn::crashtest::ModeOptions;
 using cairn::crashtest::Report;
 
-const std::vector<std::string> kModes = {"sigkill", "power", "recovery", "disk"};
+const std::vector<std::string> kModes = {"sigkill", "power", "recovery", "disk", "enospc"};
 
 // Each mode's own seed, so that a mode replays alone with the same --seed.
 std::uint64_t mode_seed(std::uint64_t seed, const std::string& mode) {
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", work,
                  "Where the suite keeps each mode's data directory, logs and "
                  "mounts; on the disk to test (default: ./crashtest-data)");
-  app.add_option("--modes", modes, "Crash modes: sigkill, power, recovery, disk")
+  app.add_option("--modes", modes, "Crash modes: sigkill, power, recovery, disk, enospc")
       ->delimiter(',')
       ->check(CLI::IsMember(kModes));
   app.add_option("--allow-skip", allow_skip,

@@ -1,6 +1,7 @@
 #include "suite/mode_runner.h"
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -21,6 +22,9 @@ constexpr milliseconds kStartTimeout{120'000};
 constexpr milliseconds kSettleTimeout{10'000};
 constexpr milliseconds kDrainTimeout{10'000};
 constexpr milliseconds kGrace{200};
+// The enospc mode: from the volume full to cairn's exit (its store latches at
+// the first failed write; closing the clients takes a moment under load).
+constexpr milliseconds kFullDiskExitTimeout{15'000};
 constexpr int kExpiryEvery = 4;  // cycles between the expiry subscriber's visits
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
@@ -71,9 +75,22 @@ ModeResult run_mode(const ModeOptions& o) {
   }
   std::unique_ptr<SmallVolume> volume;
   const std::uint64_t guard = o.disk_guard_mb << 20;
-  if (o.mode == "disk") {
+  const bool enospc = o.mode == "enospc";
+  std::string config = o.config;
+  if (enospc) {
+    // No guard: the writes themselves must find the volume full.
+    if (!config.empty()) {
+      result.failure =
+          "the enospc mode runs cairn with a configuration of its own "
+          "(storage.min_free_space_mb = 0): run it without --config";
+      return result;
+    }
+    config = (o.work / "enospc.toml").string();
+    std::ofstream(config) << "[storage]\nmin_free_space_mb = 0\n";
+  }
+  if (o.mode == "disk" || enospc) {
     // Room for the store above the guard; filling leaves half the guard.
-    volume = std::make_unique<SmallVolume>(o.work / "volume", guard + (128u << 20));
+    volume = std::make_unique<SmallVolume>(o.work / "volume", (enospc ? 0 : guard) + (128u << 20));
     if (!volume->mount()) {
       result.skipped = volume->why();
       return result;
@@ -81,7 +98,7 @@ ModeResult run_mode(const ModeOptions& o) {
     data = volume->mountpoint() / "data";
   }
 
-  BrokerUnderTest broker({o.cairn, o.config, data, o.work / "cairn.log"});
+  BrokerUnderTest broker({o.cairn, config, data, o.work / "cairn.log"});
   const auto fail = [&](int cycle, const std::string& what) {
     result.failure = what + "\n--- the end of the broker's log (" +
                      (o.work / "cairn.log").string() + ") ---\n" + broker.log_tail(20);
@@ -141,7 +158,28 @@ ModeResult run_mode(const ModeOptions& o) {
     // The disk mode: full, then not (the guard is read again within a
     // second, sooner while commits run), then the crash.
     std::size_t q1_before_full = 0;
-    if (volume) {
+    if (enospc) {
+      // The enospc mode: the volume full to the last block. The next write
+      // fails, the store latches, and cairn must exit 75 by itself (D8, issue
+      // 17 item 5), not stay half up; the space returns, and it is started
+      // again, as systemd would.
+      std::this_thread::sleep_for(milliseconds(load / 3));
+      if (!volume->fill_completely()) return fail(cycle, "the volume could not be filled");
+      const auto deadline = Clock::now() + kFullDiskExitTimeout;
+      while (broker.running() && Clock::now() < deadline) {
+        std::this_thread::sleep_for(milliseconds(10));
+      }
+      volume->release();
+      if (broker.running()) {
+        return fail(cycle, "the broker stayed up with its volume full for " +
+                               std::to_string(kFullDiskExitTimeout.count()) + " ms");
+      }
+      if (broker.status() != "exit 75") {
+        return fail(cycle, "the broker ended with " + broker.status() +
+                               " on a full volume, not exit 75 (EX_TEMPFAIL)");
+      }
+      ++result.full_disk_exits;
+    } else if (volume) {
       std::this_thread::sleep_for(milliseconds(load / 3));
       q1_before_full = cast.publishers[kQ1]->fates().size();
       if (!volume->fill_leaving(guard / 2)) return fail(cycle, "the ballast could not be written");
@@ -152,18 +190,20 @@ ModeResult run_mode(const ModeOptions& o) {
     // Mid-stream, the main subscriber that is online goes and comes back
     // (DISCONNECT, then Clean Session / Clean Start 0): its session must
     // resume, with what was queued meanwhile.
-    const int rest = volume ? load * 2 / 3 : load;
-    std::this_thread::sleep_for(milliseconds(rest / 2));
-    Subscriber& online = *cast.main[static_cast<std::size_t>(cycle + 1) % 2];
-    online.stop();
-    online.disconnect();
-    if (online.connect(port) != true) {
-      ++result.sessions_lost;
-      tally.problem(online.id() + ": no Session Present 1 when it came back mid-stream");
+    if (!enospc) {
+      const int rest = volume ? load * 2 / 3 : load;
+      std::this_thread::sleep_for(milliseconds(rest / 2));
+      Subscriber& online = *cast.main[static_cast<std::size_t>(cycle + 1) % 2];
+      online.stop();
+      online.disconnect();
+      if (online.connect(port) != true) {
+        ++result.sessions_lost;
+        tally.problem(online.id() + ": no Session Present 1 when it came back mid-stream");
+      }
+      online.start();
+      std::this_thread::sleep_for(milliseconds(rest - rest / 2));
+      if (!broker.running()) return fail(cycle, "the broker ended by itself: " + broker.status());
     }
-    online.start();
-    std::this_thread::sleep_for(milliseconds(rest - rest / 2));
-    if (!broker.running()) return fail(cycle, "the broker ended by itself: " + broker.status());
 
     // --- the crash ---
     cast.flipper->request_stop();
@@ -351,7 +391,7 @@ ModeResult run_mode(const ModeOptions& o) {
     }
 
     // --- the disk mode: refused while full, accepted after ---
-    if (volume) {
+    if (volume && !enospc) {
       // The MQTT 5 QoS 1 stream. (A 3.1.1 publisher's connection is closed
       // instead; it sends again after the restart.)
       const std::vector<Fate>& f = all[kQ1].fates;
@@ -422,6 +462,11 @@ ModeResult run_mode(const ModeOptions& o) {
   if (o.mode == "recovery" && result.crashes_during_recovery == 0) {
     result.failure = "no second crash landed while the broker was starting, in " +
                      std::to_string(o.cycles) + " cycles: recovery was never interrupted";
+  }
+  if (enospc && result.full_disk_exits != static_cast<std::uint64_t>(result.cycles)) {
+    result.failure = "the broker exited on a full volume in " +
+                     std::to_string(result.full_disk_exits) + " of " +
+                     std::to_string(result.cycles) + " cycles";
   }
   if (power && result.bytes_discarded == 0) {
     result.failure = "the power cuts discarded no unsynced byte in " + std::to_string(o.cycles) +

@@ -12,7 +12,12 @@
 //             ballast file fills it below the broker's free-space guard, then
 //             goes: QoS 1/2 publishes must be refused (MQTT 5: reason code
 //             0x97) while it is full and accepted again once the space has
-//             returned; then SIGKILL as in the sigkill mode.
+//             returned; then SIGKILL as in the sigkill mode;
+//   enospc    the data directory is on a small tmpfs and cairn has no
+//             free-space guard; during the load a ballast file fills the
+//             volume completely: the next write fails, and cairn must exit 75
+//             by itself (its store latched); the space returns and cairn is
+//             started again, as systemd would.
 //
 // The checks, after every restart, over every cycle so far:
 //   - both persistent subscribers (MQTT 3.1.1 Clean Session 0, MQTT 5 Session

@@ -1,5 +1,6 @@
 #include "suite/processes.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -245,6 +246,23 @@ bool SmallVolume::fill_leaving(std::uint64_t free_bytes) {
   const int rc = ::posix_fallocate(fd, st.st_size, static_cast<off_t>(now - free_bytes));
   ::close(fd);
   return rc == 0;
+}
+
+bool SmallVolume::fill_completely() {
+  const int fd =
+      ::open((mount_ / "ballast").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  // What is free now, then smaller and smaller pieces of what the broker's
+  // writes and the filesystem's own blocks leave, down to one page.
+  int refused = 0;  // the last error: ENOSPC once full
+  for (off_t piece = std::max<off_t>(static_cast<off_t>(free_bytes()), 4096); piece >= 4096;) {
+    struct stat st {};
+    ::fstat(fd, &st);
+    refused = ::posix_fallocate(fd, st.st_size, piece);
+    if (refused != 0) piece /= 2;
+  }
+  ::close(fd);
+  return refused == ENOSPC;
 }
 
 void SmallVolume::release() {

@@ -97,6 +97,9 @@ class SmallVolume {
   bool mount();
   // Grows the ballast until `free_bytes` are left free.
   bool fill_leaving(std::uint64_t free_bytes);
+  // Grows the ballast until not one more block fits: the next write to the
+  // volume fails with ENOSPC.
+  bool fill_completely();
   // Removes the ballast: the space returns.
   void release();
   std::uint64_t free_bytes() const;

@@ -89,6 +89,11 @@ std::string notes(const Report& report, const std::string& bullet) {
       out += bullet + m.mode + ": FAILED at cycle " + std::to_string(m.failed_cycle) + ": " +
              m.failure + "\n";
     }
+    if (m.full_disk_exits > 0) {
+      out += bullet + m.mode + ": the broker exited with status 75 " +
+             std::to_string(m.full_disk_exits) +
+             " times when a write found the volume full, and restarted once the space returned\n";
+    }
     if (m.crashes_during_recovery > 0) {
       out += bullet + m.mode + ": " + std::to_string(m.crashes_during_recovery) +
              " second crashes landed while the broker was starting, before it listened\n";
@@ -202,6 +207,7 @@ std::string render_json(const Report& report) {
         << ",\"wills_published\":" << m.wills_published
         << ",\"wills_withheld\":" << m.wills_withheld
         << ",\"crashes_during_recovery\":" << m.crashes_during_recovery
+        << ",\"full_disk_exits\":" << m.full_disk_exits
         << ",\"bytes_discarded\":" << m.bytes_discarded << ",\"names_undone\":" << m.names_undone
         << ",\"refused\":" << m.refused
         << ",\"listen_ms\":{\"p50\":" << ms(percentile(m.listen_ms, 50))

@@ -30,6 +30,7 @@ struct ModeResult {
   std::uint64_t wills_published = 0;  // wills due and published
   std::uint64_t wills_withheld = 0;   // wills withheld, their client back in time
   std::uint64_t crashes_during_recovery = 0;
+  std::uint64_t full_disk_exits = 0;  // enospc mode: the broker exited 75 on its own
   std::uint64_t bytes_discarded = 0;  // power mode: unsynced bytes the cuts took
   std::uint64_t names_undone = 0;     // power mode: unsynced name changes the cuts undid
   std::uint64_t refused = 0;          // publishes refused (disk mode: while the volume was full)
