@@ -62,6 +62,7 @@ int check_store(const std::string& data_dir, std::ostream& out) {
   storage::LeveldbStore::Options options;
   options.directory = data_dir;
   options.mode = storage::LeveldbStore::Mode::kCheck;
+  options.queue_window = 0;  // counted and checked, not read into memory
   const storage::LeveldbStore::Opened opened = storage::LeveldbStore::open(options);
   if (!opened.error.empty()) {
     out << opened.error << '\n';
@@ -88,6 +89,7 @@ int repair_store(const std::string& data_dir, std::ostream& out) {
   storage::LeveldbStore::Options options;
   options.directory = data_dir;
   options.mode = storage::LeveldbStore::Mode::kRepair;
+  options.queue_window = 0;  // counted and checked, not read into memory
   storage::LeveldbStore::Opened opened = storage::LeveldbStore::open(options);
   if (!opened.error.empty()) {
     out << opened.error << '\n';

@@ -14,11 +14,12 @@
 
 namespace cairn::storage {
 
-LeveldbStore::LeveldbStore(std::unique_ptr<DurableNamesEnv> names,
+LeveldbStore::LeveldbStore(std::unique_ptr<DurableNamesEnv> names, std::unique_ptr<PreadEnv> pread,
                            std::unique_ptr<CompactionCountingEnv> env,
                            std::unique_ptr<leveldb::DB> db, const Options& options)
     : directory_(options.directory),
       names_(std::move(names)),
+      pread_(std::move(pread)),
       env_(std::move(env)),
       db_(std::move(db)),
       space_(options.directory, options.min_free_bytes, options.free_space_probe),

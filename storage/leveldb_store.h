@@ -31,6 +31,7 @@
 #include "storage/durable_store.h"
 #include "storage/free_space_guard.h"
 #include "storage/group_committer.h"
+#include "storage/pread_env.h"
 #include "storage/queue_index.h"
 #include "storage/stored_state.h"
 
@@ -134,8 +135,9 @@ class LeveldbStore final : public DurableStore, private CommitSink {
     bool session = false;
   };
 
-  LeveldbStore(std::unique_ptr<DurableNamesEnv> names, std::unique_ptr<CompactionCountingEnv> env,
-               std::unique_ptr<leveldb::DB> db, const Options& options);
+  LeveldbStore(std::unique_ptr<DurableNamesEnv> names, std::unique_ptr<PreadEnv> pread,
+               std::unique_ptr<CompactionCountingEnv> env, std::unique_ptr<leveldb::DB> db,
+               const Options& options);
   std::error_code commit(std::span<Batch> group) override;
   // Drops `count` references to a segment; true when nothing refers to it
   // any more.
@@ -147,7 +149,9 @@ class LeveldbStore final : public DurableStore, private CommitSink {
   void forget_segment(std::uint64_t segment);
 
   const std::string directory_;
-  std::unique_ptr<DurableNamesEnv> names_;      // under env_, before it: outlives it
+  // The Env layers, each under the next, so each outlives those above it.
+  std::unique_ptr<DurableNamesEnv> names_;
+  std::unique_ptr<PreadEnv> pread_;
   std::unique_ptr<CompactionCountingEnv> env_;  // before db_: outlives it
   std::unique_ptr<leveldb::DB> db_;
   FreeSpaceGuard space_;

@@ -1,8 +1,12 @@
 // LeveldbStore::open: reads the store back (storage/FORMAT.md, "Opening").
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
@@ -30,18 +34,154 @@ std::string printable(std::string_view key) {
 struct Loaded {
   std::optional<std::uint32_t> format;
   bool empty = true;
-  // Per segment, its messages' footprints, and the messages themselves only
-  // when every queue is read whole: a windowed open reads those it needs
-  // again afterwards, so a large backlog is never in memory all at once.
-  struct Segment {
-    std::vector<std::uint32_t> footprints;
-    std::vector<model::MessagePtr> messages;
-  };
-  std::map<std::uint64_t, Segment> segments;
-  std::map<std::string, std::map<std::uint64_t, std::vector<record::ChunkEntry>>> chunks;
+  // Per segment, its messages' footprints: the messages themselves are read
+  // again for the few deliveries an open reads into memory.
+  std::map<std::uint64_t, std::vector<std::uint32_t>> segments;
   std::map<std::string, record::Cursor> cursors;
   std::vector<std::string> damaged_keys;  // records that do not parse
+  std::vector<std::string> dead_chunks;   // chunks with nothing live left: orphans
 };
+
+// One client's queue, built as its chunks are read, one at a time: the
+// decoded entries of a chunk are dropped once the index holds it, so a
+// restart's memory grows with the chunks (about 48 bytes each, a run per
+// commit that queued for the session), not with the deliveries in them.
+// The key order brings the client's cursor and every segment before its
+// chunks ('C' < 'G' < 'Q').
+struct QueueScan {
+  QueueIndex index;
+  std::uint64_t next_sequence = 0;
+  std::uint64_t bytes = 0;  // the live deliveries' footprints
+  std::size_t released = 0;
+};
+
+void scan_chunk(const std::string& client, std::uint64_t first,
+                const std::vector<record::ChunkEntry>& entries, const record::Cursor& cursor,
+                Loaded& loaded, QueueScan& scan,
+                std::unordered_map<std::uint64_t, std::uint32_t>& refs, LoadReport& report) {
+  std::vector<bool> live(entries.size(), false);
+  std::size_t live_count = 0;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const record::ChunkEntry& e = entries[i];
+    if (cursor.is_acked(e.sequence)) continue;
+    auto seg = loaded.segments.find(e.segment);
+    if (seg == loaded.segments.end() || e.index >= seg->second.size()) {
+      report.damage.push_back(fmt::format(
+          "client '{}': queued delivery {} refers to a missing message (segment {}, index {})",
+          client, e.sequence, e.segment, e.index));
+      ++report.damaged_records;
+      continue;  // a repair drops it: the rewritten cursor leaves it out
+    }
+    live[i] = true;
+    ++live_count;
+    scan.bytes += seg->second[e.index];
+  }
+  if (live_count == 0) {
+    loaded.dead_chunks.push_back(record::chunk_key(client, first));
+    return;
+  }
+  // A live chunk keeps its acknowledged sequences in the cursor: none may be
+  // taken again by a new delivery.
+  scan.next_sequence = std::max(scan.next_sequence, entries.back().sequence + 1);
+  // The index holds the chunk whole; entries acknowledged (or dropped as
+  // damaged) are acked in it so that its cursor says so.
+  scan.index.add_chunk(first, entries);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const record::ChunkEntry& e = entries[i];
+    if (!live[i]) {
+      scan.index.ack(e.sequence);
+      continue;
+    }
+    ++refs[e.segment];
+    if (const record::Cursor::Sent* sent = cursor.find_sent(e.sequence)) {
+      scan.index.sent(e.sequence, sent->packet_id, sent->released);
+      if (sent->released) ++scan.released;
+    }
+  }
+}
+
+// Reads back by key the deliveries of `index` in flight and the first
+// `window` others, in sequence order; the rest stays on disk as the queue's
+// tail (D7). `bytes` is every live delivery's footprint. One that cannot be
+// read is reported as damage and left on disk.
+void read_window(leveldb::DB& db, const std::string& client, const QueueIndex& index,
+                 std::size_t window, std::uint64_t bytes, StoredState& state, LoadReport& report) {
+  std::vector<QueueIndex::Entry> taken;
+  const record::Cursor cursor = index.cursor();
+  for (const record::Cursor::Sent& sent : cursor.sent) {
+    const std::vector<QueueIndex::Entry> e = index.live_from(sent.sequence, 1);
+    if (!e.empty() && e.front().sequence == sent.sequence) taken.push_back(e.front());
+  }
+  const std::size_t others =
+      window == std::numeric_limits<std::size_t>::max() ? window : window + cursor.sent.size() + 1;
+  std::size_t waiting = 0;
+  StoredQueueTail tail;
+  for (const QueueIndex::Entry& e : index.live_from(0, others)) {
+    if (index.sent_of(e.sequence) != nullptr) continue;
+    if (waiting++ < window) {
+      taken.push_back(e);
+    } else {
+      tail.from = e.sequence;
+      break;
+    }
+  }
+  std::sort(taken.begin(), taken.end(),
+            [](const auto& a, const auto& b) { return a.sequence < b.sequence; });
+
+  leveldb::ReadOptions read;
+  read.verify_checksums = true;
+  std::map<std::uint64_t, std::vector<record::ChunkEntry>> chunks;
+  std::map<std::uint64_t, std::vector<model::MessagePtr>> segments;
+  std::vector<StoredDelivery>& out = state.queues[client];
+  for (const QueueIndex::Entry& entry : taken) {
+    auto chunk = chunks.find(entry.chunk);
+    if (chunk == chunks.end()) {
+      std::string value;
+      std::optional<std::vector<record::ChunkEntry>> decoded;
+      if (db.Get(read, record::chunk_key(client, entry.chunk), &value).ok()) {
+        decoded = record::decode_chunk(value);
+      }
+      chunk =
+          chunks.emplace(entry.chunk, decoded.value_or(std::vector<record::ChunkEntry>{})).first;
+    }
+    auto e = std::lower_bound(
+        chunk->second.begin(), chunk->second.end(), entry.sequence,
+        [](const record::ChunkEntry& x, std::uint64_t s) { return x.sequence < s; });
+    auto segment = segments.find(entry.segment);
+    if (segment == segments.end()) {
+      std::string value;
+      std::optional<std::vector<model::MessagePtr>> decoded;
+      if (db.Get(read, record::segment_key(entry.segment), &value).ok()) {
+        decoded = record::decode_segment(value);
+      }
+      segment =
+          segments.emplace(entry.segment, decoded.value_or(std::vector<model::MessagePtr>{})).first;
+    }
+    if (e == chunk->second.end() || e->sequence != entry.sequence ||
+        e->index >= segment->second.size()) {
+      report.damage.push_back(fmt::format(
+          "client '{}': queued delivery {} cannot be read again: it changed while opening", client,
+          entry.sequence));
+      continue;
+    }
+    StoredDelivery d;
+    d.sequence = e->sequence;
+    d.message = segment->second[e->index];
+    d.qos = e->qos;
+    d.retain = e->retain;
+    d.subscription_ids = e->subscription_ids;
+    if (const record::Cursor::Sent* sent = index.sent_of(e->sequence)) {
+      d.packet_id = sent->packet_id;
+      d.released = sent->released;
+    }
+    bytes -= std::min<std::uint64_t>(bytes, model::footprint(*d.message));
+    out.push_back(std::move(d));
+  }
+  if (out.empty()) state.queues.erase(client);
+  tail.count = index.live() - taken.size();
+  tail.bytes = bytes;
+  if (tail.count > 0) state.paged.emplace(client, tail);
+}
 
 }  // namespace
 
@@ -57,9 +197,12 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
   lo.create_if_missing = options.mode == Mode::kOpen;
   // Names made durable below the counting layer: a power cut must not take
   // a log LevelDB acknowledged writes into, nor CURRENT (durable_names_env.h).
+  // And tables read with pread: a restart reads the whole store once, which
+  // mapped files would leave in cairn's resident memory (pread_env.h).
   auto names = std::make_unique<DurableNamesEnv>(options.env != nullptr ? options.env
                                                                         : leveldb::Env::Default());
-  auto env = std::make_unique<CompactionCountingEnv>(names.get());
+  auto pread = std::make_unique<PreadEnv>(names.get());
+  auto env = std::make_unique<CompactionCountingEnv>(pread.get());
   lo.env = env.get();
   if (options.mode == Mode::kOpen && options.env == nullptr) {
     const leveldb::Status created = create_directories_durably(dir);
@@ -86,9 +229,11 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
   std::unique_ptr<leveldb::DB> db(raw);
 
   // --- read every record ---
-  const bool keep_messages = options.queue_window == std::numeric_limits<std::size_t>::max();
   Loaded loaded;
   StoredState& state = out.state;
+  const record::Cursor no_cursor;
+  std::map<std::string, QueueScan> scans;
+  std::unordered_map<std::uint64_t, std::uint32_t> refs;
   {
     leveldb::ReadOptions read;
     read.verify_checksums = true;
@@ -109,12 +254,11 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
             break;
           case record::Space::kSegment:
             if (auto s = record::decode_segment(value)) {
-              Loaded::Segment& segment = loaded.segments[k->number];
-              segment.footprints.reserve(s->size());
+              std::vector<std::uint32_t>& footprints = loaded.segments[k->number];
+              footprints.reserve(s->size());
               for (const model::MessagePtr& m : *s) {
-                segment.footprints.push_back(static_cast<std::uint32_t>(model::footprint(*m)));
+                footprints.push_back(static_cast<std::uint32_t>(model::footprint(*m)));
               }
-              if (keep_messages) segment.messages = std::move(*s);
             } else {
               ok = false;
             }
@@ -122,7 +266,10 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
           case record::Space::kChunk:
             if (auto c = record::decode_chunk(value);
                 c && !c->empty() && c->front().sequence == k->number) {
-              loaded.chunks[k->client_id].emplace(k->number, std::move(*c));
+              auto cursor = loaded.cursors.find(k->client_id);
+              scan_chunk(k->client_id, k->number, *c,
+                         cursor == loaded.cursors.end() ? no_cursor : cursor->second, loaded,
+                         scans[k->client_id], refs, report);
             } else {
               ok = false;
             }
@@ -209,140 +356,37 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
     it = state.incoming_qos2.erase(it);
   }
 
-  // --- queues: chunks minus cursors, each delivery resolved to its message ---
-  std::unordered_map<std::uint64_t, std::uint32_t> refs;
+  // --- queues: what the chunks left, checked against the sessions ---
+  for (const std::string& key : loaded.dead_chunks) orphan(key);
   std::unordered_map<std::string, QueueIndex> queues;
-  // A queued delivery and where its message is (segment, index).
-  struct Located {
-    StoredDelivery delivery;
-    std::uint64_t segment = 0;
-    std::uint32_t index = 0;
-  };
-  std::map<std::string, std::vector<Located>> windows;  // what is read into memory
-  for (auto& [client, chunks] : loaded.chunks) {
-    const bool has_session = state.sessions.contains(client);
-    const record::Cursor no_cursor;
-    auto c = loaded.cursors.find(client);
-    const record::Cursor& cursor = c == loaded.cursors.end() ? no_cursor : c->second;
-    if (!has_session) {
-      for (const auto& [first, entries] : chunks) orphan(record::chunk_key(client, first));
+  for (auto& [client, scan] : scans) {
+    if (!state.sessions.contains(client)) {
+      for (std::uint64_t first : scan.index.chunks()) orphan(record::chunk_key(client, first));
+      for (const auto& [segment, count] : scan.index.live_segments()) {
+        auto r = refs.find(segment);
+        if (r != refs.end() && (r->second -= static_cast<std::uint32_t>(count)) == 0) {
+          refs.erase(r);
+        }
+      }
       continue;
     }
-    QueueIndex index;
-    std::vector<Located> queue;
-    for (auto& [first, entries] : chunks) {
-      std::vector<bool> live(entries.size(), false);
-      std::size_t live_count = 0;
-      for (std::size_t i = 0; i < entries.size(); ++i) {
-        const record::ChunkEntry& e = entries[i];
-        if (cursor.is_acked(e.sequence)) continue;
-        auto seg = loaded.segments.find(e.segment);
-        if (seg == loaded.segments.end() || e.index >= seg->second.footprints.size()) {
-          report.damage.push_back(fmt::format(
-              "client '{}': queued delivery {} refers to a missing message (segment {}, index {})",
-              client, e.sequence, e.segment, e.index));
-          ++report.damaged_records;
-          continue;  // a repair drops it: the rewritten cursor leaves it out
-        }
-        live[i] = true;
-        ++live_count;
-      }
-      if (live_count == 0) {
-        orphan(record::chunk_key(client, first));
-        continue;
-      }
-      // A live chunk keeps its acknowledged sequences in the cursor: none
-      // may be taken again by a new delivery.
-      std::uint64_t& next = state.next_sequence[client];
-      next = std::max(next, entries.back().sequence + 1);
-      for (std::size_t i = 0; i < entries.size(); ++i) {
-        if (!live[i]) continue;
-        const record::ChunkEntry& e = entries[i];
-        ++refs[e.segment];
-        Located l;
-        l.segment = e.segment;
-        l.index = e.index;
-        StoredDelivery& d = l.delivery;
-        d.sequence = e.sequence;
-        d.qos = e.qos;
-        d.retain = e.retain;
-        d.subscription_ids = e.subscription_ids;
-        if (const record::Cursor::Sent* sent = cursor.find_sent(e.sequence)) {
-          d.packet_id = sent->packet_id;
-          d.released = sent->released;
-        }
-        queue.push_back(std::move(l));
-      }
-      // The index holds the chunk whole; entries acknowledged (or dropped as
-      // damaged) are acked in it so that its cursor says so.
-      index.add_chunk(first, entries);
-      for (std::size_t i = 0; i < entries.size(); ++i) {
-        if (!live[i]) index.ack(entries[i].sequence);
-      }
+    if (scan.index.empty()) continue;
+    state.next_sequence[client] = scan.next_sequence;
+    report.queued += scan.index.live();
+    report.released += scan.released;
+    const auto cursor = loaded.cursors.find(client);
+    if (cursor == loaded.cursors.end() || !(scan.index.cursor() == cursor->second)) {
+      fixes.Put(record::cursor_key(client), record::encode_cursor(scan.index.cursor()));
     }
-    if (queue.empty()) continue;
-    for (const Located& l : queue) {
-      if (l.delivery.packet_id != 0) {
-        index.sent(l.delivery.sequence, l.delivery.packet_id, l.delivery.released);
-      }
-    }
-    std::sort(queue.begin(), queue.end(), [](const Located& a, const Located& b) {
-      return a.delivery.sequence < b.delivery.sequence;
-    });
-    report.queued += queue.size();
-    report.released += static_cast<std::size_t>(std::count_if(
-        queue.begin(), queue.end(), [](const Located& l) { return l.delivery.released; }));
-    if (!(index.cursor() == cursor)) {
-      fixes.Put(record::cursor_key(client), record::encode_cursor(index.cursor()));
-    }
-    // In flight and the window's first deliveries are read; the rest stays
-    // on disk as the queue's tail (D7).
-    std::vector<Located> window;
-    std::size_t waiting = 0;
-    StoredQueueTail tail;
-    for (Located& l : queue) {
-      if (l.delivery.packet_id == 0 && waiting++ >= options.queue_window) {
-        if (tail.count++ == 0) tail.from = l.delivery.sequence;
-        tail.bytes += loaded.segments[l.segment].footprints[l.index];
-      } else {
-        window.push_back(std::move(l));
-      }
-    }
-    if (tail.count > 0) state.paged.emplace(client, tail);
-    if (!window.empty()) windows.emplace(client, std::move(window));
-    queues.emplace(client, std::move(index));
+    read_window(*db, client, scan.index, options.queue_window, scan.bytes, state, report);
+    queues.emplace(client, std::move(scan.index));
   }
-  // The window's messages: from the segments kept, or read again.
-  for (auto& [client, window] : windows) {
-    std::vector<StoredDelivery>& out = state.queues[client];
-    out.reserve(window.size());
-    for (Located& l : window) {
-      Loaded::Segment& segment = loaded.segments[l.segment];
-      if (segment.messages.empty()) {
-        std::string value;
-        leveldb::ReadOptions read;
-        read.verify_checksums = true;
-        std::optional<std::vector<model::MessagePtr>> decoded;
-        if (db->Get(read, record::segment_key(l.segment), &value).ok()) {
-          decoded = record::decode_segment(value);
-        }
-        if (!decoded || decoded->size() != segment.footprints.size()) {
-          report.damage.push_back(
-              fmt::format("segment {} cannot be read again: it changed while opening", l.segment));
-          continue;
-        }
-        segment.messages = std::move(*decoded);
-      }
-      l.delivery.message = segment.messages[l.index];
-      out.push_back(std::move(l.delivery));
-    }
-  }
-  windows.clear();
+  scans.clear();
   for (const auto& [client, cursor] : loaded.cursors) {
     if (!queues.contains(client)) orphan(record::cursor_key(client));
   }
   std::uint64_t last_segment = 0;
-  for (const auto& [id, segment] : loaded.segments) {
+  for (const auto& [id, footprints] : loaded.segments) {
     last_segment = std::max(last_segment, id);
     if (!refs.contains(id)) orphan(record::segment_key(id));
   }
@@ -377,7 +421,7 @@ LeveldbStore::Opened LeveldbStore::open(const Options& options) {
   }
 
   std::unique_ptr<LeveldbStore> store(
-      new LeveldbStore(std::move(names), std::move(env), std::move(db), options));
+      new LeveldbStore(std::move(names), std::move(pread), std::move(env), std::move(db), options));
   store->queues_ = std::move(queues);
   store->segment_refs_ = std::move(refs);
   store->next_segment_ = last_segment + 1;
