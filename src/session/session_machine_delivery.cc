@@ -97,8 +97,8 @@ void SessionMachine::pump(model::WallTime now, Actions& out) {
     // overtakes them [MQTT-4.6.0-2].
     if (queue.front().qos != QoS::kAtMostOnce && outstanding() >= send_window()) break;
     Delivery d = queue.take_front();
-    // The footprint and a PUBLISH header's worth: an estimate of its bytes.
-    const std::uint64_t size = (d.message ? model::footprint(*d.message) : 0) + 16;
+    // Its data and a PUBLISH header's worth: an estimate of its bytes.
+    const std::uint64_t size = (d.message ? model::data_bytes(*d.message) : 0) + 16;
     room = size >= room ? 0 : room - static_cast<std::size_t>(size);
     send_delivery(std::move(d), now, out);
   }

@@ -96,7 +96,8 @@ TEST_F(BrokerPagingTest, OfflineSessionKeepsNoStoredDeliveryInMemoryAndGetsThemA
     std::lock_guard lock(session->mutex);
     EXPECT_EQ(session->state.queue.size(), 0u);
     EXPECT_EQ(session->paged.count, 50u);
-    EXPECT_EQ(session->paged.bytes, 50u * (1 + 3) - 9);  // "t" + "m1".."m50"
+    // "t" + "m1".."m50", and the broker's overhead for each
+    EXPECT_EQ(session->paged.bytes, 50u * (1 + 3) - 9 + 50 * model::kMessageOverhead);
   }
   EXPECT_EQ(broker->counters().deliveries_paged_out.load(), 50u);
 
@@ -216,7 +217,8 @@ TEST_F(BrokerPagingTest, QueueLimitCountsWhatIsOnDisk) {
 
 TEST_F(BrokerPagingTest, QueueLimitCountsBytes) {
   BrokerSettings small = paging();
-  small.max_queued_bytes = 100;  // ten messages of "t" + 10 bytes
+  // Ten messages of "t" + 10 bytes, each with the broker's overhead.
+  small.max_queued_bytes = 10 * (11 + model::kMessageOverhead) - 10;
   BrokerWorld world(kNow, small, 0);
   BrokerClient& s = world.connect("s", 3600, true);
   world.subscribe(s, "t", QoS::kAtLeastOnce);
@@ -229,7 +231,7 @@ TEST_F(BrokerPagingTest, QueueLimitCountsBytes) {
   const auto refused = std::count_if(acks.begin(), acks.end(), [](const mqtt::Puback& a) {
     return a.reason_code == mqtt::ReasonCode::kQuotaExceeded;
   });
-  EXPECT_EQ(refused, 2);  // the 10th reaches 110 bytes; the 11th and 12th find it full
+  EXPECT_EQ(refused, 2);  // the 10th goes past the limit; the 11th and 12th find it full
 }
 
 // Issue 17, item 4: a session resumed with Session Expiry 0 used to read its

@@ -106,8 +106,8 @@ TEST(LeveldbStoreLoad, WindowedOpenReadsInFlightAndTheWindowAndDescribesTheRest)
   EXPECT_EQ(sequences(state.queues.at("s")), (std::vector<std::uint64_t>{1, 3, 4, 8}));
   EXPECT_EQ(state.queues.at("s")[3].packet_id, 9);
   EXPECT_EQ(state.queues.at("s")[0].message->payload, "m1");
-  // The tail: 5, 6, 7 and 9, each "t" plus "m<n>".
-  EXPECT_EQ(state.paged.at("s"), (StoredQueueTail{5, 4, 4 * 3}));
+  // The tail: 5, 6, 7 and 9, each "t" plus "m<n>" and the broker's overhead.
+  EXPECT_EQ(state.paged.at("s"), (StoredQueueTail{5, 4, 4 * (3 + model::kMessageOverhead)}));
   EXPECT_EQ(reopened.report.queued, 8u);
   // 10 was acknowledged, but its chunk lives on: no new delivery may take it.
   EXPECT_EQ(state.next_sequence.at("s"), 11u);
@@ -127,8 +127,10 @@ TEST(LeveldbStoreLoad, ReadsInSequenceOrderWithinTheCountAndTheBytes) {
   queue(*opened.store, "s", 1, 20, 7);
   EXPECT_EQ(sequences(load(*opened.store, LoadRequest{"s", 4, 3})),
             (std::vector<std::uint64_t>{4, 5, 6}));
-  // "t" + "m1".."m9" weigh 3 bytes each: 7 bytes take two of them.
-  EXPECT_EQ(sequences(load(*opened.store, LoadRequest{"s", 1, 100, 7})),
+  // "t" + "m1".."m9" weigh 3 bytes and the overhead each: a budget of two
+  // and a bit takes two of them.
+  EXPECT_EQ(sequences(load(*opened.store,
+                           LoadRequest{"s", 1, 100, 2 * (3 + model::kMessageOverhead) + 1})),
             (std::vector<std::uint64_t>{1, 2}));
   // The first always comes, however large: a load must make progress.
   EXPECT_EQ(sequences(load(*opened.store, LoadRequest{"s", 1, 100, 1})),
